@@ -1,0 +1,19 @@
+package dev.timbre.job;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A job message as published to RabbitMQ and delivered by SQS (DESIGN §2). Instances are valid by
+ * construction: {@link JobMessageParser} is the only way in from untrusted bytes.
+ *
+ * @param jobId    primary key of the job row
+ * @param voiceId  the voice the embedding belongs to, 1..128 chars
+ * @param s3Key    object key of the uploaded audio, 1..1024 chars
+ * @param s3Bucket bucket override; must be in the allowed list
+ * @param metadata free-form; informational only, never used in a path
+ */
+public record JobMessage(UUID jobId, String voiceId, String s3Key, Optional<String> s3Bucket,
+                         Map<String, Object> metadata) {
+}

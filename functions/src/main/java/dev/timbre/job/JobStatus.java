@@ -1,0 +1,3 @@
+package dev.timbre.job;
+
+public enum JobStatus { PENDING, PROCESSING, COMPLETED, FAILED }

@@ -1,0 +1,8 @@
+package dev.timbre.job;
+
+/** The message is not a valid job message (DESIGN §5 "poison"): it goes to the DLQ with this reason. */
+public class PoisonMessageException extends RuntimeException {
+    public PoisonMessageException(String reason) {
+        super(reason);
+    }
+}

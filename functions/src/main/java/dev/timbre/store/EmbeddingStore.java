@@ -1,0 +1,30 @@
+package dev.timbre.store;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Where embeddings live (DESIGN §4): Qdrant when a URL is configured, else a Postgres table. Point id = job id,
+ * so a redelivered job overwrites its own point. Faults of the backing service surface as
+ * {@link dev.timbre.job.TransientJobException}.
+ */
+public interface EmbeddingStore extends AutoCloseable {
+
+    /** Creates the collection / table and the voice_id index if missing. Idempotent. */
+    void ensureReady();
+
+    /** Writes and waits until the write is applied (Qdrant: wait=true, status Completed). */
+    void upsert(StoredEmbedding embedding);
+
+    Optional<StoredEmbedding> get(UUID pointId);
+
+    /** The k nearest points by cosine similarity, best first. */
+    List<Neighbour> nearest(float[] vector, int k);
+
+    /** Where this store writes, for results and logs (for example {@code qdrant:voice_embeddings}). */
+    String collection();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,72 @@
+package dev.timbre.tone;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PyTorch engine of DJL, started once per process, offline, with one intra-op and one inter-op thread.
+ *
+ * <p>Why the properties are set here and not only by the launcher: DJL reads them once, when the engine first
+ * starts, and a host that forgets them either calls home (telemetry connects to 169.254.169.254 without
+ * {@code ai.djl.offline}) or runs every converter on all cores (oversubscription, OpenMP tail latency; DESIGN
+ * §6). A value the operator already set is respected. The inter-op thread count can be set only once per
+ * process, before any parallel work, so this class never sets it itself: it only supplies the property that
+ * DJL applies at engine start.
+ *
+ * <p>Thread-safe. The engine lives until the JVM exits; nothing here needs closing.
+ */
+public final class TorchEngine {
+    private static final Logger log = LoggerFactory.getLogger(TorchEngine.class);
+
+    public static final String ENGINE_NAME = "PyTorch";
+    static final String OFFLINE = "ai.djl.offline";
+    static final String OPT_OUT_TRACKING = "OPT_OUT_TRACKING";
+    static final String INTRA_OP_THREADS = "ai.djl.pytorch.num_threads";
+    static final String INTER_OP_THREADS = "ai.djl.pytorch.num_interop_threads";
+
+    private static volatile Engine engine;
+
+    private TorchEngine() {
+    }
+
+    /** The started engine. The first call takes about a second (more if the natives must be extracted). */
+    public static Engine get() {
+        Engine started = engine;
+        if (started != null) {
+            return started;
+        }
+        synchronized (TorchEngine.class) {
+            if (engine == null) {
+                engine = start();
+            }
+            return engine;
+        }
+    }
+
+    /** A new root manager on the engine; the caller closes it. */
+    public static NDManager newManager() {
+        return get().newBaseManager();
+    }
+
+    private static Engine start() {
+        setIfUnset(OFFLINE, "true");
+        setIfUnset(OPT_OUT_TRACKING, "true");
+        setIfUnset(INTRA_OP_THREADS, "1");
+        setIfUnset(INTER_OP_THREADS, "1");
+        long t0 = System.nanoTime();
+        Engine started = Engine.getEngine(ENGINE_NAME);
+        log.info("PyTorch engine {} up in {} ms (offline={}, intra-op threads={}, inter-op threads={})",
+                started.getVersion(), (System.nanoTime() - t0) / 1_000_000, System.getProperty(OFFLINE),
+                JniUtils.getNumThreads(), JniUtils.getNumInteropThreads());
+        return started;
+    }
+
+    private static void setIfUnset(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

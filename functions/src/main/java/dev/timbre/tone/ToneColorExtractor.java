@@ -1,55 +1,242 @@
 package dev.timbre.tone;
 
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.tone.checkpoint.ConverterCheckpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * SKELETON (compiles; implementation in progress). OpenVoice {@code extract_se} for one converter directory.
+ * OpenVoice {@code ToneColorConverter.extract_se} for one converter directory: the facade the pipeline, the
+ * CLI and the workers call.
+ *
+ * <p>Concurrency (DESIGN §6): the {@code ref_enc} weights are loaded once per process per converter
+ * directory and shared read-only. Extractors loaded from the same directory share one copy (reference
+ * counted; the last {@link #close()} frees it). Each thread that calls {@link #embed} or {@link #extract}
+ * gets its own {@link ToneColorConverter}, created on first use and kept in a {@code ThreadLocal} while the
+ * extractor lives, so a fixed worker pool creates exactly one converter per worker. Every method is
+ * thread-safe. PyTorch runs with one intra-op and one inter-op thread ({@link TorchEngine}), so N workers
+ * use N cores.
+ *
+ * <p>Lifecycle: the host creates one extractor per process and closes it at shutdown. {@code close} waits
+ * for calls in flight, closes every converter it handed out and releases the weights; later calls throw
+ * {@link IllegalStateException}.
  */
 public final class ToneColorExtractor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ToneColorExtractor.class);
 
-    private ToneColorExtractor() {
+    /** Weights per converter directory (real path), shared by every extractor of this process. */
+    private static final Map<Path, SharedWeights> SHARED = new HashMap<>(); // guarded by SHARED
+
+    private final ToneColorWeights weights;
+    private final Runnable releaseWeights;
+    private final AudioLimits limits;
+    private final ThreadLocal<ToneColorConverter> converters = ThreadLocal.withInitial(this::newConverter);
+    private final Set<ToneColorConverter> created = ConcurrentHashMap.newKeySet();
+    /** Read: a call in flight. Write: close. Closing under the write lock never frees memory a call is using. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private ToneColorExtractor(ToneColorWeights weights, Runnable releaseWeights, AudioLimits limits) {
+        this.weights = weights;
+        this.releaseWeights = releaseWeights;
+        this.limits = Objects.requireNonNull(limits, "limits");
     }
 
+    /**
+     * Loads (or shares, if this process already holds it) the converter at {@code converterDir}.
+     *
+     * @param converterDir an OpenVoice converter directory: {@code config.json} + {@code checkpoint.pth}
+     * @param limits       limits applied to audio passed to {@link #extract}
+     * @throws dev.timbre.tone.checkpoint.CheckpointException if the directory is not a usable converter
+     */
     public static ToneColorExtractor load(Path converterDir, AudioLimits limits) {
-        throw new UnsupportedOperationException("not implemented yet");
+        Objects.requireNonNull(limits, "limits");
+        Path key;
+        try {
+            key = converterDir.toRealPath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("converter directory " + converterDir + " cannot be read: " + e, e);
+        }
+        SharedWeights shared;
+        synchronized (SHARED) {
+            shared = SHARED.get(key);
+            if (shared == null) {
+                long t0 = System.nanoTime();
+                ToneColorWeights loaded = ToneColorWeights.from(readCheckpoint(key));
+                shared = new SharedWeights(key, loaded);
+                SHARED.put(key, shared);
+                log.info("Loaded converter {} ({}) in {} ms", key, loaded.modelId(),
+                        (System.nanoTime() - t0) / 1_000_000);
+            }
+            shared.references++;
+        }
+        return new ToneColorExtractor(shared.weights, shared::release, limits);
     }
 
+    /**
+     * An extractor on an already read checkpoint, with weights of its own (not shared with {@link #load}).
+     * For tests and tools that build checkpoints in memory.
+     */
+    public static ToneColorExtractor fromCheckpoint(ConverterCheckpoint checkpoint, AudioLimits limits) {
+        ToneColorWeights owned = ToneColorWeights.from(checkpoint);
+        return new ToneColorExtractor(owned, owned::close, limits);
+    }
+
+    private static ConverterCheckpoint readCheckpoint(Path dir) {
+        // Wired to ConverterCheckpoint.load(dir) once the checkpoint reader lands.
+        throw new UnsupportedOperationException("checkpoint reader not merged yet; cannot load " + dir);
+    }
+
+    /**
+     * Decodes, checks and resamples one encoded file, then embeds it.
+     *
+     * @throws dev.timbre.audio.InvalidAudioException if the audio is undecodable, unsupported or out of limits
+     */
     public Extraction extract(byte[] encodedAudio) {
-        throw new UnsupportedOperationException("not implemented yet");
+        throw new UnsupportedOperationException("audio loader not merged yet");
     }
 
+    /**
+     * The embedding of mono samples already at {@link #sampleRate()}.
+     *
+     * @param samplesAtModelRate at least 385 finite samples
+     * @return {@link #dimension()} floats; a new array the caller owns
+     * @throws IllegalArgumentException if the samples are too few or not finite
+     */
     public float[] embed(float[] samplesAtModelRate) {
-        throw new UnsupportedOperationException("not implemented yet");
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return converters.get().embed(samplesAtModelRate);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
+    /**
+     * The arithmetic mean of several embeddings, as {@code extract_se} combines files
+     * ({@code torch.stack(gs).mean(0)}): no length weighting, no normalisation. Summed in double.
+     *
+     * @throws IllegalArgumentException if the list is empty or the lengths differ
+     */
     public static float[] mean(List<float[]> embeddings) {
-        throw new UnsupportedOperationException("not implemented yet");
+        if (embeddings.isEmpty()) {
+            throw new IllegalArgumentException("mean of no embeddings");
+        }
+        int dim = embeddings.get(0).length;
+        double[] sum = new double[dim];
+        for (float[] e : embeddings) {
+            if (e.length != dim) {
+                throw new IllegalArgumentException("embeddings of different sizes: " + dim + " and " + e.length);
+            }
+            for (int i = 0; i < dim; i++) {
+                sum[i] += e[i];
+            }
+        }
+        float[] mean = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            mean[i] = (float) (sum[i] / embeddings.size());
+        }
+        return mean;
     }
 
+    /** Identifier of the weights, e.g. {@code openvoice-v2:9652c27e}, for results and payloads. */
     public String modelId() {
-        throw new UnsupportedOperationException("not implemented yet");
+        return weights.modelId();
     }
 
+    /** Embedding size ({@code gin_channels}, 256). */
     public int dimension() {
-        return 256;
+        return weights.dimension();
     }
 
+    /** The rate {@link #embed} expects: the checkpoint's {@code data.sampling_rate} (22050). */
     public int sampleRate() {
-        return 22050;
+        return weights.config().samplingRate();
     }
 
+    /** Limits applied by {@link #extract}. */
+    public AudioLimits limits() {
+        return limits;
+    }
+
+    /**
+     * This thread's converter, created on the first call from this thread and the same object on every later
+     * call. Confined to this thread; owned and closed by this extractor.
+     */
     public ToneColorConverter converterForCurrentThread() {
-        throw new UnsupportedOperationException("not implemented yet");
+        ensureOpen();
+        return converters.get();
     }
 
+    /** How many times converter weights were loaded in this process (1 per converter directory in use). */
     public static int weightLoads() {
-        return 0;
+        return ToneColorWeights.loads();
     }
 
+    /** Converters created so far, one per thread that has used this extractor. */
+    int convertersCreated() {
+        return created.size();
+    }
+
+    private ToneColorConverter newConverter() {
+        ToneColorConverter converter = new ToneColorConverter(weights);
+        created.add(converter);
+        log.debug("Created converter for thread {}", Thread.currentThread().getName());
+        return converter;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("tone-color extractor is closed");
+        }
+    }
+
+    /** Waits for calls in flight, closes every converter and releases the weights. Idempotent. */
     @Override
     public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            created.forEach(ToneColorConverter::close);
+            created.clear();
+            releaseWeights.run();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+
+    private static final class SharedWeights {
+        private final Path key;
+        private final ToneColorWeights weights;
+        private int references; // guarded by SHARED
+
+        SharedWeights(Path key, ToneColorWeights weights) {
+            this.key = key;
+            this.weights = weights;
+        }
+
+        void release() {
+            synchronized (SHARED) {
+                if (--references == 0) {
+                    SHARED.remove(key);
+                    weights.close();
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,216 @@
+package dev.timbre.pipeline;
+
+import dev.timbre.job.JobMessage;
+import dev.timbre.job.JobMessageParser;
+import dev.timbre.job.PoisonMessageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs one batch of delivered messages on the {@link WorkerPool} and says, per message, whether it is
+ * acknowledged or must be delivered again (DESIGN §5). Shared by every host: the Lambda handler, the ECS worker
+ * and the local runner differ only in how messages arrive and are deleted.
+ *
+ * <h2>Rules</h2>
+ * <ul>
+ *   <li>Each message is its own future; outcomes are read from the futures in delivery order, never collected
+ *       into a shared list from worker threads (the Powertools parallel handler lost failures that way).</li>
+ *   <li>Poison (not a valid job message): sent to the DLQ with the reason, then acknowledged. If the DLQ does
+ *       not accept it, the message is reported as a failure so that nothing is lost.</li>
+ *   <li>Deadline: a message not finished by {@code deadline} is reported {@link Disposition#NOT_FINISHED}. One
+ *       not yet started is never started; one already running is <em>not</em> interrupted (interrupting JDBC,
+ *       S3 or native inference mid-call leaves worse state) and may still complete after the batch returned;
+ *       that is harmless: its redelivery finds the job COMPLETED and is acknowledged as a duplicate, and the
+ *       point id is the job id, so the point is overwritten, never duplicated.</li>
+ *   <li>FIFO (the event source ARN or queue URL ends with {@code .fifo}): messages of one group run one after
+ *       another in delivery order, different groups in parallel. A group stops at its first failure and its
+ *       remaining messages are reported {@link Disposition#SKIPPED_AFTER_GROUP_FAILURE}, so SQS delivers them
+ *       again in order (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).</li>
+ * </ul>
+ *
+ * <p>Thread-safe; one instance serves every invocation of a container. Never throws for a message's failure.
+ */
+public final class BatchProcessor {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchProcessor.class);
+
+    private final WorkerPool pool;
+    private final JobMessageParser parser;
+    private final JobProcessor jobs;
+    private final DeadLetterQueue deadLetters;
+    private final PipelineMetrics metrics;
+    private final Clock clock;
+
+    public BatchProcessor(WorkerPool pool, JobMessageParser parser, JobProcessor jobs, DeadLetterQueue deadLetters,
+                          PipelineMetrics metrics, Clock clock) {
+        this.pool = pool;
+        this.parser = parser;
+        this.jobs = jobs;
+        this.deadLetters = deadLetters;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** True for a FIFO queue's ARN or URL. */
+    public static boolean isFifo(String queueArnOrUrl) {
+        return queueArnOrUrl != null && queueArnOrUrl.endsWith(".fifo");
+    }
+
+    /**
+     * Processes the batch and waits for it until {@code deadline}.
+     *
+     * @param messages the batch, in delivery order
+     * @param fifo     whether it comes from a FIFO queue
+     * @param deadline when unfinished messages are given up on and reported for redelivery
+     * @return one outcome per message, in delivery order
+     */
+    public BatchOutcome process(List<QueueMessage> messages, boolean fifo, Instant deadline) {
+        if (messages.isEmpty()) {
+            return new BatchOutcome(List.of());
+        }
+        metrics.batchSize(messages.size());
+        Instant now = clock.instant();
+        for (QueueMessage m : messages) {
+            m.sentAt().ifPresent(sent -> metrics.queueAge(Duration.between(sent, now).toMillis()));
+        }
+
+        AtomicBoolean expired = new AtomicBoolean();
+        List<CompletableFuture<RecordOutcome>> futures = fifo
+                ? submitFifo(messages, expired)
+                : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired), pool.executor())).toList();
+
+        List<RecordOutcome> outcomes = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            outcomes.add(await(messages.get(i), futures.get(i), deadline, expired));
+        }
+        BatchOutcome batch = new BatchOutcome(outcomes);
+        for (RecordOutcome o : outcomes) {
+            if (o.disposition() == Disposition.NOT_FINISHED || o.disposition() == Disposition.SKIPPED_AFTER_GROUP_FAILURE
+                    || o.disposition() == Disposition.DEAD_LETTER_FAILED) {
+                metrics.countOutcome(o.disposition()); // the others were counted where they happened
+            }
+        }
+        log.atInfo().addKeyValue("batch_size", messages.size())
+                .addKeyValue("failures", batch.failedMessageIds().size())
+                .addKeyValue("fifo", fifo)
+                .log("batch done");
+        return batch;
+    }
+
+    /** One chain per message group: each message starts only after the previous one of its group succeeded. */
+    private List<CompletableFuture<RecordOutcome>> submitFifo(List<QueueMessage> messages, AtomicBoolean expired) {
+        Map<String, CompletableFuture<RecordOutcome>> lastOfGroup = new LinkedHashMap<>();
+        List<CompletableFuture<RecordOutcome>> futures = new ArrayList<>(messages.size());
+        for (QueueMessage m : messages) {
+            // A FIFO message always has a group; without one, treat it as a group of its own.
+            String group = m.messageGroupId().orElse("\0" + m.messageId());
+            CompletableFuture<RecordOutcome> previous = lastOfGroup.get(group);
+            CompletableFuture<RecordOutcome> future;
+            if (previous == null) {
+                future = CompletableFuture.supplyAsync(() -> runOne(m, expired), pool.executor());
+            } else {
+                future = previous.handleAsync((before, error) -> {
+                    if (error == null && before.acknowledged()) {
+                        return runOne(m, expired);
+                    }
+                    if (expired.get() || (before != null && before.disposition() == Disposition.NOT_FINISHED)) {
+                        return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached");
+                    }
+                    return new RecordOutcome(m.messageId(), Disposition.SKIPPED_AFTER_GROUP_FAILURE,
+                            "an earlier message of group " + group + " failed");
+                }, pool.executor());
+            }
+            lastOfGroup.put(group, future);
+            futures.add(future);
+        }
+        return futures;
+    }
+
+    private RecordOutcome await(QueueMessage m, CompletableFuture<RecordOutcome> future, Instant deadline,
+                                AtomicBoolean expired) {
+        try {
+            long remaining = Duration.between(clock.instant(), deadline).toMillis();
+            if (remaining > 0 && !Thread.currentThread().isInterrupted()) {
+                return future.get(remaining, TimeUnit.MILLISECONDS);
+            }
+            if (future.isDone()) {
+                return future.get();
+            }
+            return giveUp(m, future, expired);
+        } catch (TimeoutException e) {
+            return giveUp(m, future, expired);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // keep it: the host decides; the rest are reported unfinished
+            return giveUp(m, future, expired);
+        } catch (CancellationException e) {
+            return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            log.atError().addKeyValue("message_id", m.messageId()).setCause(cause)
+                    .log("unexpected error processing a message; it will be delivered again");
+            metrics.countOutcome(Disposition.RETRY);
+            return new RecordOutcome(m.messageId(), Disposition.RETRY, "unexpected error: " + cause);
+        }
+    }
+
+    private RecordOutcome giveUp(QueueMessage m, CompletableFuture<RecordOutcome> future, AtomicBoolean expired) {
+        expired.set(true); // nothing queued behind the deadline starts any more
+        RecordOutcome unfinished = new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached");
+        if (future.complete(unfinished)) {
+            // Won the race: this message is reported; a running job may still finish (see class comment).
+            log.atWarn().addKeyValue("message_id", m.messageId()).log("not finished before the deadline; reported for redelivery");
+            return unfinished;
+        }
+        // It finished between the timeout and now: report what really happened.
+        try {
+            return future.get();
+        } catch (InterruptedException | ExecutionException | CancellationException e) {
+            return unfinished;
+        }
+    }
+
+    /** Runs on a worker thread: parse, then process or dead-letter. */
+    private RecordOutcome runOne(QueueMessage m, AtomicBoolean expired) {
+        if (expired.get()) {
+            return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached before start");
+        }
+        try (MDC.MDCCloseable id = MDC.putCloseable("message_id", m.messageId())) {
+            JobMessage job;
+            try {
+                job = parser.parse(m.body());
+            } catch (PoisonMessageException e) {
+                return deadLetter(m, e.getMessage());
+            }
+            JobOutcome outcome = jobs.process(job, m.receiveCount());
+            return new RecordOutcome(m.messageId(), outcome.disposition(), outcome.detail());
+        }
+    }
+
+    private RecordOutcome deadLetter(QueueMessage m, String reason) {
+        try {
+            deadLetters.send(m, reason);
+        } catch (RuntimeException e) {
+            log.atError().addKeyValue("poison_reason", reason)
+                    .log("poison message could not be moved to the DLQ; it will be delivered again: {}", e.getMessage());
+            return new RecordOutcome(m.messageId(), Disposition.DEAD_LETTER_FAILED, reason);
+        }
+        log.atWarn().addKeyValue("poison_reason", reason).log("poison message moved to the DLQ");
+        metrics.countOutcome(Disposition.DEAD_LETTERED);
+        return new RecordOutcome(m.messageId(), Disposition.DEAD_LETTERED, reason);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.timbre.db;
+
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the versioned schema migrations (DESIGN §3). The SQL lives in {@code infra/db/} and is packaged into
+ * the jar as {@code classpath:db/migration}, so a built jar migrates without the source tree.
+ *
+ * <p>Called by {@code ./timbre migrate}, the local demo and tests; never implicitly at Lambda cold start, where
+ * concurrent containers would race for the schema lock and every cold start would pay for the check.
+ */
+public final class Migrations {
+
+    /** Where the build puts {@code infra/db/*.sql} (see the {@code <resources>} entry of functions/pom.xml). */
+    public static final String LOCATION = "classpath:db/migration";
+
+    private static final Logger log = LoggerFactory.getLogger(Migrations.class);
+
+    private Migrations() {
+    }
+
+    /**
+     * Brings the schema behind {@code dataSource} up to the newest migration. Safe to call concurrently from
+     * several processes: Flyway serialises them with a Postgres advisory lock.
+     *
+     * @return how many migrations this call applied (0 when the schema was current)
+     * @throws IllegalStateException when a migration fails or an applied one was changed since; the message
+     *                               names the migration
+     */
+    public static int migrate(DataSource dataSource) {
+        Flyway flyway = Flyway.configure()
+                .dataSource(dataSource)
+                .locations(LOCATION)
+                // Nothing but our migrations may change the schema: an applied script edited later is an error
+                .validateMigrationNaming(true)
+                .load();
+        try {
+            MigrateResult result = flyway.migrate();
+            log.info("database schema migrated: applied={} version={}", result.migrationsExecuted,
+                    result.targetSchemaVersion == null ? result.initialSchemaVersion : result.targetSchemaVersion);
+            return result.migrationsExecuted;
+        } catch (FlywayException e) {
+            throw new IllegalStateException("database migration failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,6 +1,8 @@
 package dev.timbre.tone;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 /**
@@ -19,8 +21,24 @@ public final class ToneColorConverter implements AutoCloseable {
     private final ReferenceEncoder encoder;
     private final NDManager manager;
     private final Thread owner;
+    private final int blockOutputs;
+
+    /**
+     * Final conv rows per time block: 16 rows are about 1,000 spectrogram frames (≈ 12 s at 22050 Hz), so a
+     * block's activations stay near 100 MB however long the recording, and clips up to 12 s run in one block.
+     */
+    static final int DEFAULT_BLOCK_OUTPUTS = 16;
 
     ToneColorConverter(ToneColorWeights weights) {
+        this(weights, DEFAULT_BLOCK_OUTPUTS);
+    }
+
+    /** @param blockOutputs final conv rows per time block (see {@link TimeBlocks}); tests vary it */
+    ToneColorConverter(ToneColorWeights weights, int blockOutputs) {
+        if (blockOutputs < 1) {
+            throw new IllegalArgumentException("blockOutputs must be at least 1, was " + blockOutputs);
+        }
+        this.blockOutputs = blockOutputs;
         this.weights = weights;
         this.spectrogram = new Spectrogram(weights.config().filterLength(), weights.config().hopLength());
         if (weights.config().winLength() != weights.config().filterLength()) {
@@ -48,10 +66,21 @@ public final class ToneColorConverter implements AutoCloseable {
         }
         checkSamples(monoAtModelRate);
         try (NDManager call = manager.newSubManager()) {
-            float[] padded = spectrogram.reflectPad(monoAtModelRate);
-            NDArray spec = spectrogram.magnitude(call, padded, weights.hannWindow);
-            NDArray features = encoder.features(spec);
-            return encoder.embedding(call, features);
+            TimeBlocks blocks = new TimeBlocks(spectrogram.frames(monoAtModelRate.length));
+            NDList features = new NDList();
+            for (int[] block : blocks.blocks(blockOutputs)) {
+                try (NDManager blockScope = call.newSubManager()) {
+                    int[][] ranges = blocks.rangesFor(block[0], block[1]);
+                    long[] samples = spectrogram.sampleRange(ranges[0][0], ranges[0][1]);
+                    float[] padded = spectrogram.reflectPadded(monoAtModelRate, samples[0], samples[1]);
+                    NDArray spec = spectrogram.magnitude(blockScope, padded, weights.hannWindow);
+                    NDArray blockFeatures = encoder.features(spec, blocks, ranges);
+                    blockFeatures.attach(call); // survives the block scope; everything else is freed now
+                    features.add(blockFeatures);
+                }
+            }
+            NDArray sequence = features.size() == 1 ? features.get(0) : NDArrays.concat(features, 0);
+            return encoder.embedding(call, sequence);
         }
     }
 

@@ -1,0 +1,53 @@
+package dev.timbre.bridge;
+
+import dev.timbre.bridge.config.BridgeConfig;
+import dev.timbre.bridge.config.BridgeConfigException;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of the bridge service ({@code ./timbre bridge}, the ECS task). Reads the configuration, starts the
+ * bridge, and on SIGTERM/SIGINT stops it gracefully within {@code TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS}.
+ *
+ * <p>Exit codes: 0 after a graceful stop, 2 for a configuration error (one line naming the variable), 1 otherwise.
+ */
+public final class BridgeMain {
+
+    private BridgeMain() {
+    }
+
+    public static void main(String[] args) {
+        BridgeConfig config;
+        try {
+            config = BridgeConfig.fromEnv(System.getenv());
+        } catch (BridgeConfigException e) {
+            System.err.println("timbre bridge: configuration error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        // Logback reads TIMBRE_LOG_FORMAT from this property (validated above), so no logger may exist before here.
+        System.setProperty("timbre.log.format", config.logFormat());
+        Logger log = LoggerFactory.getLogger(BridgeMain.class);
+        config.describe().forEach((k, v) -> log.info("config {}={}", k, v));
+
+        Bridge bridge = new Bridge(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            bridge.close();
+            stopped.countDown();
+        }, "bridge-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            bridge.start();
+        } catch (Exception e) {
+            log.error("bridge failed to start", e);
+            System.exit(1);
+        }
+        try {
+            stopped.await(); // the JVM's non-daemon threads are ours to end; the hook ends them
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,305 @@
+package dev.timbre.bridge.amqp;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import dev.timbre.bridge.config.BridgeConfig;
+import dev.timbre.bridge.forward.Delivery;
+import dev.timbre.bridge.forward.DeliverySettler;
+import dev.timbre.bridge.ops.BridgeMetrics;
+import dev.timbre.bridge.sqs.Backoff;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The RabbitMQ side: one auto-recovering connection, one consuming channel with manual acks and the configured
+ * prefetch, its single acker, and a confirm channel for dead letters.
+ *
+ * <p>What it survives and how:
+ * <ul>
+ *   <li>network loss, broker restart, missed heartbeats: the client's automatic recovery reopens the connection,
+ *       channel and consumer. Deliveries in flight at that moment are redelivered by the broker; their acks carry
+ *       stale tags, which the client drops on purpose. So SQS may receive them twice, never zero times.</li>
+ *   <li>{@code basic.cancel} from the broker (queue deleted, quorum leader lost): the consumer is subscribed again,
+ *       after declaring the queue if it is missing, with backoff until it succeeds.</li>
+ *   <li>a channel-level error that closes the consuming channel (recovery does not reopen those): a new channel,
+ *       acker and consumer replace it.</li>
+ *   <li>a failed first connection (not covered by recovery): {@link #connect} retries with backoff.</li>
+ * </ul>
+ *
+ * <p>Thread-safety: deliveries are handed to the sink on the client's consumer thread, one at a time per channel.
+ * Settlers may be used from any thread. {@link #stopConsuming()} and {@link #close} are for the shutdown thread.
+ */
+public final class AmqpSource implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AmqpSource.class);
+
+    private final BridgeConfig config;
+    private final BridgeMetrics metrics;
+    private final QueueTopology topology;
+    private final Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(10));
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bridge-amqp-resubscribe");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    private volatile Connection connection;
+    private volatile DeadLetterPublisher deadLetters;
+    private volatile Session session;
+    private volatile Consumer<Delivery> sink;
+
+    /** A consuming channel with its acker; replaced as a whole when the channel dies. */
+    private record Session(Channel channel, ChannelAcker acker, String consumerTag, AtomicBoolean consuming) {
+    }
+
+    public AmqpSource(BridgeConfig config, BridgeMetrics metrics) {
+        this.config = config;
+        this.metrics = metrics;
+        this.topology = new QueueTopology(config);
+    }
+
+    /**
+     * Connects (retrying until it works or {@link #close} is called), declares the topology when missing and starts
+     * consuming into {@code sink}.
+     *
+     * @return false if closed before a connection was made
+     * @throws InterruptedException if interrupted while waiting between attempts
+     */
+    public boolean connect(Consumer<Delivery> sink) throws InterruptedException {
+        this.sink = sink;
+        ConnectionFactory factory = new ConnectionFactory();
+        try {
+            factory.setUri(config.amqpUri());
+        } catch (Exception e) {
+            throw new IllegalArgumentException("TIMBRE_AMQP_URL cannot be used: " + e.getMessage(), e);
+        }
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(config.recoveryInterval().toMillis());
+        factory.setRequestedHeartbeat(30);
+        factory.setConnectionTimeout(10_000);
+        for (int attempt = 1; !closing.get(); attempt++) {
+            try {
+                Connection c = factory.newConnection("timbre-bridge");
+                ((Recoverable) c).addRecoveryListener(new RecoveryListener() {
+                    @Override
+                    public void handleRecovery(Recoverable recoverable) {
+                        metrics.amqpRecovered();
+                        log.info("AMQP connection recovered; deliveries in flight will be redelivered");
+                    }
+
+                    @Override
+                    public void handleRecoveryStarted(Recoverable recoverable) {
+                        log.warn("AMQP connection lost; recovering");
+                    }
+                });
+                connection = c;
+                topology.ensure(c);
+                deadLetters = new DeadLetterPublisher(c, config.deadLetterExchange(), config.amqpQueue());
+                session = openSession();
+                log.info("consuming {} (prefetch {})", config.amqpQueue(), config.prefetch());
+                return true;
+            } catch (Exception e) {
+                closeQuietly();
+                Duration delay = backoff.delay(attempt);
+                log.warn("cannot connect to RabbitMQ ({}); retrying in {} ms", e.toString(), delay.toMillis());
+                Thread.sleep(delay.toMillis());
+            }
+        }
+        return false;
+    }
+
+    /** True while the connection is open and the consumer subscribed. */
+    public boolean ready() {
+        Connection c = connection;
+        Session s = session;
+        return c != null && c.isOpen() && s != null && s.channel().isOpen() && s.consuming().get();
+    }
+
+    private Session openSession() throws IOException {
+        Channel channel = connection.createChannel();
+        channel.basicQos(config.prefetch());
+        ChannelAcker acker = new ChannelAcker(channel, metrics, "bridge-acker-" + channel.getChannelNumber());
+        AtomicBoolean consuming = new AtomicBoolean(true);
+        String tag = channel.basicConsume(config.amqpQueue(), false, new ForwardingConsumer(channel, acker, consuming));
+        channel.addShutdownListener(cause -> onChannelShutdown(channel, cause));
+        return new Session(channel, acker, tag, consuming);
+    }
+
+    private void onChannelShutdown(Channel channel, ShutdownSignalException cause) {
+        if (closing.get() || cause.isInitiatedByApplication() || cause.isHardError()) {
+            return; // our own close, or a connection-level loss that automatic recovery handles
+        }
+        log.warn("consuming channel closed by the broker ({}); opening a new one", cause.getMessage());
+        scheduleResubscribe(1, true);
+    }
+
+    private void scheduleResubscribe(int attempt, boolean newChannel) {
+        if (closing.get()) {
+            return;
+        }
+        long delay = attempt == 1 ? 0 : backoff.delay(attempt).toMillis();
+        scheduler.schedule(() -> resubscribe(attempt, newChannel), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void resubscribe(int attempt, boolean newChannel) {
+        if (closing.get()) {
+            return;
+        }
+        try {
+            topology.ensure(connection);
+            Session old = session;
+            if (newChannel || old == null || !old.channel().isOpen()) {
+                session = openSession();
+            } else {
+                ForwardingConsumer consumer = new ForwardingConsumer(old.channel(), old.acker(), old.consuming());
+                String tag = old.channel().basicConsume(config.amqpQueue(), false, consumer);
+                old.consuming().set(true);
+                session = new Session(old.channel(), old.acker(), tag, old.consuming());
+            }
+            log.info("re-subscribed to {}", config.amqpQueue());
+        } catch (Exception e) {
+            log.warn("cannot re-subscribe to {} ({}); retrying", config.amqpQueue(), e.toString());
+            scheduleResubscribe(attempt + 1, newChannel);
+        }
+    }
+
+    /** Cancels the consumer: no new deliveries; those already received are still settled. */
+    public void stopConsuming() {
+        closing.set(true);
+        Session s = session;
+        if (s != null && s.channel().isOpen()) {
+            try {
+                s.consuming().set(false);
+                s.channel().basicCancel(s.consumerTag());
+            } catch (Exception e) {
+                log.debug("basic.cancel failed: {}", e.toString());
+            }
+        }
+    }
+
+    /**
+     * Sends the acks still queued, then closes the channel and connection within {@code timeout}. Deliveries left
+     * unacked are requeued by the broker.
+     */
+    public void close(Duration timeout) throws InterruptedException {
+        closing.set(true);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        scheduler.shutdownNow();
+        Session s = session;
+        if (s != null) {
+            s.acker().finish(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        Connection c = connection;
+        if (c != null) {
+            try {
+                c.close((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (Exception e) {
+                log.debug("connection close: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        close(Duration.ofSeconds(5));
+    }
+
+    private void closeQuietly() {
+        Connection c = connection;
+        connection = null;
+        if (c != null) {
+            try {
+                c.abort(2_000);
+            } catch (Exception ignored) {
+                // best effort on a failed start
+            }
+        }
+    }
+
+    /** Hands deliveries to the sink; runs on the client's consumer thread for this channel. */
+    private final class ForwardingConsumer extends DefaultConsumer {
+        private final ChannelAcker acker;
+        private final AtomicBoolean consuming;
+
+        ForwardingConsumer(Channel channel, ChannelAcker acker, AtomicBoolean consuming) {
+            super(channel);
+            this.acker = acker;
+            this.consuming = consuming;
+        }
+
+        @Override
+        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties,
+                                   byte[] body) {
+            metrics.received(envelope.isRedeliver());
+            sink.accept(new Delivery(body, properties, envelope.isRedeliver(), System.nanoTime(),
+                    new AmqpSettler(acker, envelope.getDeliveryTag(), body, properties)));
+        }
+
+        @Override
+        public void handleCancel(String consumerTag) {
+            consuming.set(false);
+            if (closing.get()) {
+                return;
+            }
+            metrics.consumerCancelled();
+            log.warn("broker cancelled consumer {} on {}; re-subscribing", consumerTag, config.amqpQueue());
+            scheduleResubscribe(1, false);
+        }
+    }
+
+    /** Settles one delivery through its channel's acker. */
+    private final class AmqpSettler implements DeliverySettler {
+        private final ChannelAcker acker;
+        private final long tag;
+        private final byte[] body;
+        private final AMQP.BasicProperties properties;
+        private final AtomicBoolean settled = new AtomicBoolean();
+
+        AmqpSettler(ChannelAcker acker, long tag, byte[] body, AMQP.BasicProperties properties) {
+            this.acker = acker;
+            this.tag = tag;
+            this.body = body;
+            this.properties = properties;
+        }
+
+        @Override
+        public void ack() {
+            if (settled.compareAndSet(false, true)) {
+                acker.ack(tag);
+                metrics.settled();
+            }
+        }
+
+        @Override
+        public void deadLetter(String code, String reason) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            DeadLetterPublisher publisher = deadLetters;
+            if (publisher != null && publisher.publish(body, properties, code, reason)) {
+                acker.ack(tag);
+                metrics.deadLettered(code);
+            } else {
+                // Never drop it: back to the queue, to be tried again.
+                acker.reject(tag, true);
+            }
+            metrics.settled();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.timbre.bridge.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The bridge's whole configuration, read once from the environment (DESIGN §7) and validated before anything
+ * starts. No other class of the bridge reads the environment.
+ *
+ * <p>Immutable and thread-safe. {@link #fromEnv(Map)} throws {@link BridgeConfigException} whose message is one
+ * line naming the bad variable; {@link #describe()} renders the effective values with secrets masked.
+ *
+ * @param amqpUri broker URI, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f} (the password is a secret)
+ * @param amqpQueue the durable queue consumed
+ * @param queueType type the queue is declared with when missing
+ * @param deadLetterExchange exchange sender-fault messages are dead-lettered to
+ * @param deadLetterQueue queue bound to {@code deadLetterExchange}
+ * @param sqsQueueUrl target SQS queue; a name ending in {@code .fifo} makes the bridge set group and dedup ids
+ * @param awsRegion SQS region
+ * @param sqsEndpoint endpoint override ({@code AWS_ENDPOINT_URL_SQS}, else {@code AWS_ENDPOINT_URL}), if any
+ * @param staticCredentials explicit credentials, when the environment names them or an endpoint override is local
+ * @param prefetch AMQP prefetch count: with manual acks it is also the bound on messages held in memory
+ * @param linger how long a partly filled batch waits for more entries
+ * @param maxInFlightBatches how many {@code SendMessageBatch} calls run at once
+ * @param httpPort port of {@code /healthz} and {@code /metrics}; 0 picks a free one
+ * @param fifoGroupHeader AMQP header holding the FIFO group id; falls back to the same field of the JSON body
+ * @param shutdownTimeout bound on SIGTERM handling: stop consuming, flush, ack, close
+ * @param recoveryInterval delay between AMQP connection recovery attempts
+ * @param logFormat {@code json} or {@code text}
+ */
+public record BridgeConfig(
+        URI amqpUri,
+        String amqpQueue,
+        QueueType queueType,
+        String deadLetterExchange,
+        String deadLetterQueue,
+        URI sqsQueueUrl,
+        String awsRegion,
+        Optional<URI> sqsEndpoint,
+        Optional<StaticCredentials> staticCredentials,
+        int prefetch,
+        Duration linger,
+        int maxInFlightBatches,
+        int httpPort,
+        String fifoGroupHeader,
+        Duration shutdownTimeout,
+        Duration recoveryInterval,
+        String logFormat) {
+
+    /** How the consumed queue is declared when it does not exist yet. */
+    public enum QueueType { QUORUM, CLASSIC }
+
+    /** Access key pair handed to the SQS client instead of the SDK's default provider chain. */
+    public record StaticCredentials(String accessKeyId, String secretAccessKey) {
+        @Override
+        public String toString() {
+            return "StaticCredentials[accessKeyId=" + accessKeyId + ", secretAccessKey=****]";
+        }
+    }
+
+    public BridgeConfig {
+        // Records built directly (tests) get the same checks as the environment path.
+        if (prefetch < 1 || prefetch > 65_535) {
+            throw new BridgeConfigException("TIMBRE_BRIDGE_PREFETCH", "must be 1..65535, got " + prefetch);
+        }
+        if (maxInFlightBatches < 1 || maxInFlightBatches > 256) {
+            throw new BridgeConfigException("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", "must be 1..256, got " + maxInFlightBatches);
+        }
+    }
+
+    /** True when the target is a FIFO queue: entries then need {@code MessageGroupId} and a deduplication id. */
+    public boolean fifo() {
+        return sqsQueueUrl.getPath().endsWith(".fifo");
+    }
+
+    /**
+     * Reads and validates the configuration.
+     *
+     * @param env the process environment (or a test's map)
+     * @throws BridgeConfigException naming the first missing or malformed variable
+     */
+    public static BridgeConfig fromEnv(Map<String, String> env) {
+        Reader r = new Reader(env);
+        URI amqpUri = r.required("TIMBRE_AMQP_URL", v -> {
+            URI u = URI.create(v);
+            String scheme = String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT);
+            if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
+                throw new IllegalArgumentException("scheme must be amqp or amqps");
+            }
+            if (u.getHost() == null) {
+                throw new IllegalArgumentException("no host");
+            }
+            return u;
+        });
+        String queue = r.optional("TIMBRE_AMQP_QUEUE", Reader::name, "voice_processing");
+        QueueType queueType = r.optional("TIMBRE_BRIDGE_QUEUE_TYPE",
+                v -> QueueType.valueOf(v.toUpperCase(Locale.ROOT)), QueueType.QUORUM);
+        String dlx = r.optional("TIMBRE_BRIDGE_DLX", Reader::name, queue + ".dlx");
+        String dlq = r.optional("TIMBRE_BRIDGE_DLQ", Reader::name, queue + ".dlq");
+        URI queueUrl = r.required("TIMBRE_QUEUE_URL", Reader::httpUri);
+        Optional<URI> endpoint = Optional.ofNullable(
+                r.optional("AWS_ENDPOINT_URL_SQS", Reader::httpUri,
+                        r.optional("AWS_ENDPOINT_URL", Reader::httpUri, null)));
+        // A local endpoint (ElasticMQ) has no region chain to fall back on; real AWS must say where it is.
+        String region = endpoint.isPresent()
+                ? r.optional("AWS_REGION", Reader::name, "us-east-1")
+                : r.required("AWS_REGION", Reader::name);
+        String keyId = r.optional("AWS_ACCESS_KEY_ID", v -> v, null);
+        Optional<StaticCredentials> credentials;
+        if (keyId != null) {
+            credentials = Optional.of(new StaticCredentials(keyId, r.required("AWS_SECRET_ACCESS_KEY", v -> v)));
+        } else if (endpoint.isPresent()) {
+            credentials = Optional.of(new StaticCredentials("local", "local"));
+        } else {
+            credentials = Optional.empty(); // the SDK's chain: ECS task role, profile, ...
+        }
+        int prefetch = r.optional("TIMBRE_BRIDGE_PREFETCH", v -> r.intIn(v, 1, 65_535), 500);
+        Duration linger = Duration.ofMillis(r.optional("TIMBRE_BRIDGE_LINGER_MS", v -> r.intIn(v, 0, 10_000), 5));
+        int inFlight = r.optional("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", v -> r.intIn(v, 1, 256), 8);
+        int port = r.optional("TIMBRE_BRIDGE_HTTP_PORT", v -> r.intIn(v, 0, 65_535), 8080);
+        String groupHeader = r.optional("TIMBRE_BRIDGE_FIFO_GROUP_HEADER", Reader::name, "voice_id");
+        Duration shutdown = Duration.ofMillis(
+                r.optional("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", v -> r.intIn(v, 100, 600_000), 20_000));
+        Duration recovery = Duration.ofMillis(
+                r.optional("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", v -> r.intIn(v, 10, 600_000), 2_000));
+        String logFormat = r.optional("TIMBRE_LOG_FORMAT", v -> {
+            String f = v.toLowerCase(Locale.ROOT);
+            if (!f.equals("json") && !f.equals("text")) {
+                throw new IllegalArgumentException("must be json or text");
+            }
+            return f;
+        }, "text");
+        return new BridgeConfig(amqpUri, queue, queueType, dlx, dlq, queueUrl, region, endpoint, credentials,
+                prefetch, linger, inFlight, port, groupHeader, shutdown, recovery, logFormat);
+    }
+
+    /** Effective values, one {@code key=value} per entry, passwords and secret keys masked. */
+    public Map<String, String> describe() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("TIMBRE_AMQP_URL", maskUserInfo(amqpUri));
+        m.put("TIMBRE_AMQP_QUEUE", amqpQueue);
+        m.put("TIMBRE_BRIDGE_QUEUE_TYPE", queueType.name().toLowerCase(Locale.ROOT));
+        m.put("TIMBRE_BRIDGE_DLX", deadLetterExchange);
+        m.put("TIMBRE_BRIDGE_DLQ", deadLetterQueue);
+        m.put("TIMBRE_QUEUE_URL", sqsQueueUrl.toString());
+        m.put("AWS_REGION", awsRegion);
+        m.put("AWS_ENDPOINT_URL_SQS", sqsEndpoint.map(URI::toString).orElse("(sdk default)"));
+        m.put("credentials", staticCredentials.map(c -> c.accessKeyId() + "/****").orElse("(sdk default chain)"));
+        m.put("TIMBRE_BRIDGE_PREFETCH", Integer.toString(prefetch));
+        m.put("TIMBRE_BRIDGE_LINGER_MS", Long.toString(linger.toMillis()));
+        m.put("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", Integer.toString(maxInFlightBatches));
+        m.put("TIMBRE_BRIDGE_HTTP_PORT", Integer.toString(httpPort));
+        m.put("TIMBRE_BRIDGE_FIFO_GROUP_HEADER", fifoGroupHeader + (fifo() ? "" : " (unused: standard queue)"));
+        m.put("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", Long.toString(shutdownTimeout.toMillis()));
+        m.put("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", Long.toString(recoveryInterval.toMillis()));
+        m.put("TIMBRE_LOG_FORMAT", logFormat);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "BridgeConfig" + describe();
+    }
+
+    static String maskUserInfo(URI uri) {
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo == null || !userInfo.contains(":")) {
+            return uri.toString();
+        }
+        String user = userInfo.substring(0, userInfo.indexOf(':'));
+        try {
+            return new URI(uri.getScheme(), user + ":****", uri.getHost(), uri.getPort(), uri.getPath(),
+                    uri.getQuery(), uri.getFragment()).toString();
+        } catch (URISyntaxException e) {
+            return uri.getScheme() + "://" + user + ":****@" + uri.getHost();
+        }
+    }
+
+    /** Reads one variable at a time and turns any parse failure into a one-line error naming it. */
+    private static final class Reader {
+        private final Map<String, String> env;
+        private String current;
+
+        Reader(Map<String, String> env) {
+            this.env = env;
+        }
+
+        <T> T required(String name, Function<String, T> parse) {
+            String v = env.get(name);
+            if (v == null || v.isBlank()) {
+                throw new BridgeConfigException(name, "is required");
+            }
+            return parse(name, v.strip(), parse);
+        }
+
+        <T> T optional(String name, Function<String, T> parse, T fallback) {
+            String v = env.get(name);
+            if (v == null || v.isBlank()) {
+                return fallback;
+            }
+            return parse(name, v.strip(), parse);
+        }
+
+        private <T> T parse(String name, String value, Function<String, T> parse) {
+            current = name;
+            try {
+                return parse.apply(value);
+            } catch (BridgeConfigException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                String shown = name.contains("SECRET") || name.contains("PASSWORD") ? "****" : value;
+                throw new BridgeConfigException(name, (e.getMessage() == null ? "is malformed" : e.getMessage())
+                        + " (got '" + shown + "')");
+            }
+        }
+
+        int intIn(String v, int min, int max) {
+            int n;
+            try {
+                n = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("must be an integer " + min + ".." + max);
+            }
+            if (n < min || n > max) {
+                throw new IllegalArgumentException("must be " + min + ".." + max);
+            }
+            return n;
+        }
+
+        static String name(String v) {
+            if (v.length() > 255 || v.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("must be 1..255 characters without spaces");
+            }
+            return v;
+        }
+
+        static URI httpUri(String v) {
+            URI u = URI.create(v);
+            String scheme = String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null) {
+                throw new IllegalArgumentException("must be an http(s) URL");
+            }
+            return u;
+        }
+    }
+}

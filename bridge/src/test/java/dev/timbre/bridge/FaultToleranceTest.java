@@ -1,0 +1,157 @@
+package dev.timbre.bridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.timbre.bridge.config.BridgeConfig;
+import dev.timbre.bridge.testing.BridgeEnv;
+import dev.timbre.bridge.testing.ElasticMq;
+import dev.timbre.bridge.testing.Poll;
+import dev.timbre.bridge.testing.Rabbit;
+import dev.timbre.bridge.testing.SqsCollector;
+import dev.timbre.bridge.testing.TcpProxy;
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real failures while messages flow: SQS unreachable, the broker connection dropped, the consumer cancelled.
+ * Each test counts that every published id reached SQS at least once and reports the duplicates.
+ */
+class FaultToleranceTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static ElasticMq sqs;
+    private Rabbit rabbit;
+    private Bridge bridge;
+
+    @BeforeAll
+    static void startSqs() {
+        sqs = new ElasticMq();
+    }
+
+    @AfterAll
+    static void stopSqs() {
+        sqs.close();
+    }
+
+    @BeforeEach
+    void connect() throws Exception {
+        rabbit = new Rabbit();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (bridge != null) {
+            bridge.close();
+        }
+        rabbit.close();
+    }
+
+    private void start(BridgeEnv env) throws Exception {
+        bridge = new Bridge(BridgeConfig.fromEnv(env.map()));
+        bridge.start();
+    }
+
+    @Test
+    void sqsDownForAWhileThenBackLosesNothingAndStopsPullingWhileDown() throws Exception {
+        // given the bridge reaching SQS through a proxy we can cut, prefetch 100
+        try (TcpProxy sqsPath = new TcpProxy("127.0.0.1", sqs.port())) {
+            String queue = rabbit.uniqueQueue("sqs-outage");
+            URI queueUrl = sqs.createQueue(queue);
+            URI viaProxy = URI.create("http://127.0.0.1:" + sqsPath.port());
+            start(new BridgeEnv(Rabbit.PORT, queue, viaProxy, URI.create(viaProxy + queueUrl.getPath()))
+                    .with("TIMBRE_BRIDGE_PREFETCH", "100").with("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", "4"));
+            SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
+            List<String> before = rabbit.publishJobs(queue, "before", 300, 500);
+            collector.awaitIds(before.subList(0, 50), TIMEOUT);
+
+            // when SQS becomes unreachable while 2000 more wait
+            sqsPath.cut();
+            List<String> during = rabbit.publishJobs(queue, "during", 2000, 500);
+            assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().retriedCount() > 0), "the bridge noticed");
+            assertTrue(Poll.until(TIMEOUT, () -> !bridge.ready()), "not ready while SQS is down");
+            int readyInBroker = rabbit.ready(queue);
+
+            // then it stopped pulling: the broker still holds all but at most a prefetch of them
+            assertTrue(readyInBroker >= 2000 - 100, "broker keeps the backlog, had " + readyInBroker);
+            assertTrue(bridge.metrics().bufferedPeak() <= 100, "memory bounded by the prefetch, peak "
+                    + bridge.metrics().bufferedPeak());
+
+            // when SQS is back
+            sqsPath.restore();
+            Set<String> all = new HashSet<>(before);
+            all.addAll(during);
+            collector.awaitIds(all, TIMEOUT);
+
+            // then nothing was lost
+            Set<String> missing = new HashSet<>(all);
+            missing.removeAll(collector.distinctIds());
+            assertEquals(Set.of(), missing, "every published id reached SQS");
+            System.out.printf("sqs outage: %d published, %d received, %d duplicates, %d entry retries%n",
+                    all.size(), collector.received().size(), collector.duplicates(), bridge.metrics().retriedCount());
+            assertTrue(Poll.until(TIMEOUT, () -> bridge.ready()), "ready again");
+        }
+    }
+
+    @Test
+    void brokerConnectionDroppedMidStreamLosesNothing() throws Exception {
+        // given the bridge reaching RabbitMQ through a proxy that drops connections like a network failure
+        try (TcpProxy amqpPath = new TcpProxy(Rabbit.HOST, Rabbit.PORT)) {
+            String queue = rabbit.uniqueQueue("amqp-drop");
+            URI queueUrl = sqs.createQueue(queue);
+            start(new BridgeEnv(amqpPath.port(), queue, sqs.endpoint(), queueUrl)
+                    .with("TIMBRE_BRIDGE_PREFETCH", "200"));
+            SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
+            List<String> ids = rabbit.publishJobs(queue, "drop", 3000, 500);
+
+            // when the connection is dropped twice while messages flow
+            collector.awaitIds(ids.subList(0, 300), TIMEOUT);
+            amqpPath.resetConnections();
+            assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().amqpRecoveryCount() >= 1), "recovered once");
+            collector.awaitIds(ids.subList(0, 1500), TIMEOUT);
+            amqpPath.resetConnections();
+            assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().amqpRecoveryCount() >= 2), "recovered twice");
+            collector.awaitIds(ids, TIMEOUT);
+
+            // then every id arrived; duplicates (redelivered in-flight messages) are possible and reported
+            Set<String> missing = new HashSet<>(ids);
+            missing.removeAll(collector.distinctIds());
+            assertEquals(Set.of(), missing, "every published id reached SQS");
+            assertTrue(Poll.until(TIMEOUT, () -> rabbit.readyUnchecked(queue) == 0), "queue drained");
+            collector.drainUntilQuiet(Duration.ofSeconds(2));
+            System.out.printf("broker drop: %d published, %d received, %d duplicates, %d redelivered%n",
+                    ids.size(), collector.received().size(), collector.duplicates(),
+                    bridge.metrics().redeliveredCount());
+            assertTrue(collector.duplicates() <= bridge.metrics().redeliveredCount(),
+                    "only redelivered messages can be duplicates");
+        }
+    }
+
+    @Test
+    void consumerCancelledByTheBrokerResubscribes() throws Exception {
+        // given a running bridge
+        String queue = rabbit.uniqueQueue("cancel");
+        URI queueUrl = sqs.createQueue(queue);
+        start(new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl).with("TIMBRE_BRIDGE_QUEUE_TYPE", "classic"));
+        SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
+        collector.awaitIds(rabbit.publishJobs(queue, "c1", 20, 200), TIMEOUT);
+
+        // when the queue is deleted under the consumer (the broker sends basic.cancel)
+        rabbit.channel().queueDelete(queue);
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().consumerCancelCount() == 1), "cancel seen");
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.ready()), "subscribed again (queue declared again)");
+        List<String> after = rabbit.publishJobs(queue, "c2", 20, 200);
+
+        // then messages published afterwards still flow
+        collector.awaitIds(after, TIMEOUT);
+        assertTrue(collector.distinctIds().containsAll(after));
+    }
+}

@@ -1,0 +1,112 @@
+package dev.timbre.audio;
+
+import java.time.Duration;
+
+/**
+ * Turns an uploaded file into what {@code librosa.load(path, sr=target)} (librosa 0.9.1, as OpenVoice's
+ * {@code extract_se} calls it) returns: mono float32 at the target rate.
+ *
+ * <p>Steps, each failing with a one-line {@link InvalidAudioException}: the byte limit; the format from the
+ * magic bytes (WAV, FLAC, MP3, Ogg Vorbis); decoding with the header's length checked against the seconds
+ * limit before decoding where the header tells it, and decoders that never allocate more than the bytes present
+ * and the limits allow; channels averaged in float32; no empty or non-finite audio; the seconds limit;
+ * resampling ({@link Resampler}, resampy's {@code kaiser_best}); at least {@link AudioLimits#MIN_SAMPLES}
+ * samples after resampling.
+ *
+ * <p>Thread-safe and meant to be shared: it holds only the limits and the resampler's read-only table. Peak
+ * memory of one call is about the input bytes plus {@code 4 × frames} for the decoded mono signal plus
+ * {@code 4 × frames × target/rate} for the resampled one.
+ */
+public final class AudioLoader {
+    /** Far above what a real file needs (a 10-minute MP3 decodes in a few seconds), and bounded. */
+    public static final Duration DEFAULT_DECODE_TIME_LIMIT = Duration.ofSeconds(60);
+
+    private final AudioLimits limits;
+    private final Resampler resampler;
+    private final long decodeTimeLimitNanos;
+
+    /** Limits as given, resampy's current {@code kaiser_best}, the default decode time limit. */
+    public AudioLoader(AudioLimits limits) {
+        this(limits, new Resampler(ResamplingFilter.KAISER_BEST), DEFAULT_DECODE_TIME_LIMIT);
+    }
+
+    /**
+     * @param limits            byte and seconds limits
+     * @param resampler         shared resampler (its filter decides which resampy release is matched)
+     * @param decodeTimeLimit   a decode still running after this fails (a guard against files built to make a
+     *                          codec library crawl)
+     */
+    public AudioLoader(AudioLimits limits, Resampler resampler, Duration decodeTimeLimit) {
+        if (limits == null || resampler == null || decodeTimeLimit == null) {
+            throw new IllegalArgumentException("limits, resampler and decodeTimeLimit are required");
+        }
+        if (decodeTimeLimit.isNegative() || decodeTimeLimit.isZero()) {
+            throw new IllegalArgumentException("decodeTimeLimit must be positive, was " + decodeTimeLimit);
+        }
+        this.limits = limits;
+        this.resampler = resampler;
+        this.decodeTimeLimitNanos = decodeTimeLimit.toNanos();
+    }
+
+    public AudioLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Decodes, mixes to mono, validates and resamples.
+     *
+     * @param encoded    the file's bytes (not modified, not retained)
+     * @param targetRate the checkpoint's sampling rate
+     * @return mono samples at {@code targetRate}, with the file's rate and duration
+     * @throws InvalidAudioException    when the audio cannot be used; the message is one line naming what was
+     *                                  wrong (and the limit and actual value where one applies)
+     * @throws IllegalArgumentException when {@code targetRate} is outside 1..{@value AudioLimits#MAX_SAMPLE_RATE}
+     */
+    public LoadedAudio load(byte[] encoded, int targetRate) {
+        if (targetRate < 1 || targetRate > AudioLimits.MAX_SAMPLE_RATE) {
+            throw new IllegalArgumentException("targetRate must be in 1.." + AudioLimits.MAX_SAMPLE_RATE
+                    + " Hz, was " + targetRate);
+        }
+        if (encoded == null || encoded.length == 0) {
+            throw new InvalidAudioException("audio is empty: 0 bytes");
+        }
+        if (encoded.length > limits.maxBytes()) {
+            throw new InvalidAudioException("audio too large: " + encoded.length + " bytes exceeds the limit of "
+                    + limits.maxBytes() + " bytes");
+        }
+        DecodedAudio decoded = decode(encoded);
+        float[] mono = decoded.mono();
+        int rateIn = decoded.sampleRate();
+        if (mono.length == 0) {
+            throw new InvalidAudioException("audio is empty: 0 samples");
+        }
+        for (int i = 0; i < mono.length; i++) {
+            if (!Float.isFinite(mono[i])) {
+                throw new InvalidAudioException("audio contains non-finite samples (NaN or Inf) at sample " + i);
+            }
+        }
+        double durationSeconds = mono.length / (double) rateIn;
+        if (limits.isTooLong(mono.length, rateIn)) {
+            throw new InvalidAudioException("audio too long: " + AudioText.seconds(durationSeconds)
+                    + " s exceeds the limit of " + AudioText.seconds(limits.maxSeconds()) + " s");
+        }
+        float[] resampled = resampler.resample(mono, rateIn, targetRate);
+        if (resampled.length < AudioLimits.MIN_SAMPLES) {
+            throw new InvalidAudioException("audio too short: " + resampled.length + " samples at " + targetRate
+                    + " Hz after resampling, need at least " + AudioLimits.MIN_SAMPLES);
+        }
+        return new LoadedAudio(resampled, targetRate, rateIn, durationSeconds);
+    }
+
+    /** Format detection and decoding only (the limits that a header lets be checked early included). */
+    DecodedAudio decode(byte[] encoded) {
+        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos);
+        AudioFormat.Detected detected = AudioFormat.detect(encoded);
+        return switch (detected.format()) {
+            case WAV -> new WavDecoder().decode(encoded, context);
+            case FLAC -> new FlacDecoder().decode(encoded, detected.offset(), context);
+            case MP3 -> new Mp3Decoder().decode(encoded, detected.offset(), context);
+            case OGG_VORBIS -> new OggVorbisDecoder().decode(encoded, context);
+        };
+    }
+}

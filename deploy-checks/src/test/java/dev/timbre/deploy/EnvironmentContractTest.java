@@ -1,0 +1,159 @@
+package dev.timbre.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The environment variables the template sets against those the code reads (DESIGN §7). The names the code
+ * reads are the upper-case string literals of the one class per module that reads the environment
+ * (TimbreConfig, BridgeConfig). A variable set but never read is a typo or a leftover; one read but not set must
+ * be listed below with the reason it is left to its default.
+ */
+class EnvironmentContractTest {
+
+    /** Read by TimbreConfig, deliberately not set on the function; the reason is the value. */
+    static final Map<String, String> FUNCTION_UNSET = Map.of(
+            "AWS_REGION", "reserved: the Lambda runtime sets it",
+            "AWS_LAMBDA_FUNCTION_NAME", "reserved: the Lambda runtime sets it (TimbreConfig picks JSON logs from it)",
+            "AWS_ENDPOINT_URL", "local runs only: points the SDK at the embedded servers",
+            "AWS_ENDPOINT_URL_S3", "local runs only",
+            "AWS_ENDPOINT_URL_SQS", "local runs only",
+            "ECS_CONTAINER_METADATA_URI_V4", "set by the ECS agent, not in Lambda",
+            "TIMBRE_QUEUE_URL", "ECS worker only: Lambda receives messages from the event source mapping",
+            "TIMBRE_DB_SECRET_ARN", "refused by TimbreConfig for now: credentials are resolved at deploy time",
+            "TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix",
+            "TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS");
+
+    /** Read by the worker's libraries rather than TimbreConfig. */
+    static final Set<String> LIBRARY_VARIABLES = Set.of("AWS_EMF_ENVIRONMENT");
+
+    private static final Pattern NAME_LITERAL = Pattern.compile("\"([A-Z][A-Z0-9]*_[A-Z0-9_]+)\"");
+
+    static Template template;
+
+    @BeforeAll
+    static void load() throws Exception {
+        template = Template.load(Repo.file("template.yaml"));
+    }
+
+    static Map<String, Object> functionEnvironment(Template t) {
+        Map<String, Object> env = Template.map(t.properties(TemplateRulesTest.FUNCTION).get("Environment"), "Environment");
+        return Template.map(env.get("Variables"), "Environment.Variables");
+    }
+
+    static Set<String> namesReadBy(String sourceDir) throws IOException {
+        Set<String> names = new TreeSet<>();
+        Path dir = Repo.file(sourceDir);
+        assertTrue(Files.isDirectory(dir), "the class that reads the environment lives in " + dir);
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                Matcher m = NAME_LITERAL.matcher(Files.readString(f));
+                while (m.find()) {
+                    names.add(m.group(1));
+                }
+            }
+        }
+        assertFalse(names.isEmpty(), "no variable names found in " + dir);
+        return names;
+    }
+
+    /** Names of a container definition's Environment and Secrets entries (Fn::If-wrapped entries included). */
+    static Set<String> containerVariables(String taskDefinition) {
+        Map<String, Object> c = Template.map(((List<?>) template.properties(taskDefinition).get("ContainerDefinitions"))
+                .get(0), taskDefinition);
+        Set<String> names = new TreeSet<>();
+        for (String key : List.of("Environment", "Secrets")) {
+            Object entries = c.get(key);
+            if (entries == null) {
+                continue;
+            }
+            Matcher m = Pattern.compile("Name=([A-Z][A-Z0-9_]+)").matcher(entries.toString());
+            while (m.find()) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void functionSetsEveryVariableTimbreConfigReadsExceptTheListedOnes() throws IOException {
+        Set<String> read = namesReadBy("functions/src/main/java/dev/timbre/config");
+        Set<String> set = new TreeSet<>(functionEnvironment(template).keySet());
+
+        Set<String> unused = new TreeSet<>(set);
+        unused.removeAll(read);
+        assertEquals(Set.of(), unused, "set on the function but never read by TimbreConfig");
+
+        Map<String, String> missing = new TreeMap<>();
+        for (String name : read) {
+            if (!set.contains(name) && !FUNCTION_UNSET.containsKey(name)) {
+                missing.put(name, "read by TimbreConfig, not set by template.yaml, no reason listed");
+            }
+        }
+        assertEquals(Map.of(), missing);
+
+        Set<String> stale = new TreeSet<>(FUNCTION_UNSET.keySet());
+        stale.removeAll(read);
+        assertEquals(Set.of(), stale, "listed as deliberately unset but no longer read: drop them from the list");
+        Set<String> both = new TreeSet<>(FUNCTION_UNSET.keySet());
+        both.retainAll(set);
+        assertEquals(Set.of(), both, "listed as unset but set after all");
+    }
+
+    @Test
+    void functionSetsNoReservedLambdaVariable() {
+        // Lambda rejects these keys in Environment.Variables (configuration-envvars.html, "reserved").
+        for (String name : functionEnvironment(template).keySet()) {
+            assertFalse(name.startsWith("AWS_") || name.startsWith("LAMBDA_") || name.equals("_HANDLER"),
+                    name + " is reserved by Lambda");
+        }
+    }
+
+    @Test
+    void gpuWorkerSetsOnlyWhatTheCodeReadsAndWhatTheWorkerLoopNeeds() throws IOException {
+        Set<String> read = namesReadBy("functions/src/main/java/dev/timbre/config");
+        Set<String> set = containerVariables("WorkerTaskDefinition");
+        Set<String> unused = new TreeSet<>(set);
+        unused.removeAll(read);
+        unused.removeAll(LIBRARY_VARIABLES);
+        assertEquals(Set.of(), unused, "set on the worker but never read");
+        for (String needed : List.of("TIMBRE_QUEUE_URL", "TIMBRE_DLQ_URL", "TIMBRE_DB_URL", "TIMBRE_DB_USER",
+                "TIMBRE_DB_PASSWORD", "TIMBRE_S3_BUCKET", "TIMBRE_MAX_RECEIVES", "AWS_REGION")) {
+            assertTrue(set.contains(needed), "worker sets " + needed);
+        }
+    }
+
+    @Test
+    void bridgeSetsOnlyWhatBridgeConfigReadsIncludingTheQueuesAndItsHealthPort() throws IOException {
+        Set<String> read = namesReadBy("bridge/src/main/java/dev/timbre/bridge/config");
+        Set<String> set = containerVariables("BridgeTaskDefinition");
+        Set<String> unused = new TreeSet<>(set);
+        unused.removeAll(read);
+        assertEquals(Set.of(), unused, "set on the bridge but never read by BridgeConfig");
+        for (String needed : List.of("TIMBRE_AMQP_URL", "TIMBRE_AMQP_QUEUE", "TIMBRE_QUEUE_URL",
+                "TIMBRE_BRIDGE_HTTP_PORT", "AWS_REGION")) {
+            assertTrue(set.contains(needed), "bridge sets " + needed);
+        }
+    }
+
+    @Test
+    void theMaxReceivesTheHandlerUsesIsTheQueuesRedriveCountOnTheWorkerToo() {
+        String worker = template.properties("WorkerTaskDefinition").toString();
+        assertTrue(worker.contains("Name=TIMBRE_MAX_RECEIVES, Value={Ref=MaxReceiveCount}"), worker);
+    }
+}

@@ -20,12 +20,12 @@ enum AudioFormat {
      * @throws InvalidAudioException {@code unsupported audio format: …} naming what the bytes look like
      */
     static Detected detect(byte[] data) {
-        if (startsWith(data, 0, "RIFF") && startsWith(data, 8, "WAVE")) {
+        if (startsWith(data, 0, "RIFF") && (data.length < 12 || startsWith(data, 8, "WAVE"))) {
+            // too short to tell: the WAV decoder reports the truncated header
             return new Detected(WAV, 0);
         }
         if (startsWith(data, 0, "RIFF")) {
-            String type = data.length >= 12 ? ascii(data, 8, 4) : "(truncated)";
-            throw unsupported("RIFF file of type '" + type + "', not WAVE");
+            throw unsupported("RIFF file of type '" + ascii(data, 8, 4) + "', not WAVE");
         }
         if (startsWith(data, 0, "OggS")) {
             return new Detected(oggCodec(data), 0);

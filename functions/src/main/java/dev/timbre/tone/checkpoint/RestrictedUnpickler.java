@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -84,7 +85,7 @@ final class RestrictedUnpickler extends Unpickler {
         } catch (CheckpointException e) {
             throw e;
         } catch (IOException | RuntimeException | StackOverflowError e) {
-            // StackOverflowError: a self-containing list used as a dict key recurses in hashCode()
+            // StackOverflowError: defence in depth; content-hashed keys (a self-containing list) are refused already
             String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             String where = pickle.available() == 0 ? "at its end (byte " + pickleLength + ")" : "near byte " + opcodeStart;
             throw new CheckpointException(fileName + ": malformed data.pkl " + where + ": " + what, e);
@@ -133,6 +134,34 @@ final class RestrictedUnpickler extends Unpickler {
                 target.setState(dict);
                 return NO_RETURN_VALUE;
             }
+            case Opcodes.SETITEM -> {
+                Object value = stack.pop();
+                Object key = stack.pop();
+                targetDict().put(hashableKey(key), value);
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.SETITEMS -> {
+                List<Object> items = stack.pop_all_since_marker();
+                putPairs(targetDict(), items);
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.DICT -> {
+                Map<Object, Object> dict = new LinkedHashMap<>();
+                putPairs(dict, stack.pop_all_since_marker());
+                stack.add(dict);
+                return NO_RETURN_VALUE;
+            }
+            case Opcodes.APPENDS -> {
+                // Pyrolite's APPENDS calls trimToSize() on the list each time: quadratic for a hostile pickle
+                List<Object> items = stack.pop_all_since_marker();
+                if (!(stack.peek() instanceof List<?> list)) {
+                    throw malformed("APPENDS on something that is not a list");
+                }
+                @SuppressWarnings("unchecked")
+                List<Object> target = (List<Object>) list;
+                target.addAll(items);
+                return NO_RETURN_VALUE;
+            }
             case Opcodes.BINSTRING, Opcodes.BINBYTES, Opcodes.BINUNICODE, Opcodes.LONG4 -> requireLengthPrefix(4);
             case Opcodes.BINUNICODE8, Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> requireLengthPrefix(8);
             default -> {
@@ -147,6 +176,36 @@ final class RestrictedUnpickler extends Unpickler {
             throw new CheckpointException(fileName + ": data.pkl memo larger than " + MAX_MEMO_ENTRIES);
         }
         return result;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<Object, Object> targetDict() {
+        if (!(stack.peek() instanceof Map<?, ?> map)) {
+            throw malformed("SETITEM on something that is not a dict");
+        }
+        return (Map<Object, Object>) map;
+    }
+
+    private void putPairs(Map<Object, Object> dict, List<Object> items) {
+        if (items.size() % 2 != 0) {
+            throw malformed("odd number of items for a dict");
+        }
+        for (int i = 0; i < items.size(); i += 2) {
+            dict.put(hashableKey(items.get(i)), items.get(i + 1));
+        }
+    }
+
+    /**
+     * Python only allows hashable dict keys, and a Java list, map or BigInteger key would be hashed by content
+     * on every insert (quadratic, or a stack overflow for a self-containing list). Tuples (Object[]) hash by
+     * identity in Java, which is cheap.
+     */
+    private Object hashableKey(Object key) {
+        if (key == null || key instanceof String || key instanceof Integer || key instanceof Long
+                || key instanceof Double || key instanceof Boolean || key instanceof Object[]) {
+            return key;
+        }
+        throw malformed("unsupported dict key type " + key.getClass().getSimpleName());
     }
 
     /** Pyrolite allocates {@code new byte[len]} before reading; refuse a length the pickle cannot contain. */
@@ -289,12 +348,13 @@ final class RestrictedUnpickler extends Unpickler {
 
     private static boolean[] allowedOpcodes() {
         boolean[] allowed = new boolean[256];
-        // Everything pickle protocols 1-5 write in binary form. Refused: the protocol-0 text opcodes (INT, LONG,
-        // FLOAT, STRING, UNICODE, GET, PUT, PERSID: torch.save never writes them, and LONG would parse an
-        // arbitrarily long decimal in quadratic time), INST and OBJ (they resolve classes themselves), the
-        // EXT* extension registry and out-of-band buffers.
+        // What pickle protocols 1-5 write in binary form for dicts, lists, tuples, strings and numbers. Refused:
+        // the protocol-0 text opcodes (INT, LONG, FLOAT, STRING, UNICODE, GET, PUT, PERSID: torch.save never
+        // writes them, and LONG would parse an arbitrarily long decimal in quadratic time), INST and OBJ (they
+        // resolve classes themselves), the EXT* extension registry, out-of-band buffers, sets (no state_dict has
+        // one, and Pyrolite hashes their items by content) and POP_MARK (Pyrolite trims the whole stack on each).
         short[] ops = {
-            Opcodes.MARK, Opcodes.STOP, Opcodes.POP, Opcodes.POP_MARK, Opcodes.DUP,
+            Opcodes.MARK, Opcodes.STOP, Opcodes.POP, Opcodes.DUP,
             Opcodes.BININT, Opcodes.BININT1, Opcodes.BININT2, Opcodes.LONG1, Opcodes.LONG4, Opcodes.BINFLOAT,
             Opcodes.NONE, Opcodes.NEWTRUE, Opcodes.NEWFALSE,
             Opcodes.BINSTRING, Opcodes.SHORT_BINSTRING, Opcodes.BINUNICODE, Opcodes.SHORT_BINUNICODE,
@@ -303,7 +363,6 @@ final class RestrictedUnpickler extends Unpickler {
             Opcodes.EMPTY_TUPLE, Opcodes.TUPLE, Opcodes.TUPLE1, Opcodes.TUPLE2, Opcodes.TUPLE3,
             Opcodes.EMPTY_LIST, Opcodes.LIST, Opcodes.APPEND, Opcodes.APPENDS,
             Opcodes.EMPTY_DICT, Opcodes.DICT, Opcodes.SETITEM, Opcodes.SETITEMS,
-            Opcodes.EMPTY_SET, Opcodes.ADDITEMS, Opcodes.FROZENSET,
             Opcodes.BINGET, Opcodes.LONG_BINGET, Opcodes.BINPUT, Opcodes.LONG_BINPUT, Opcodes.MEMOIZE,
             Opcodes.GLOBAL, Opcodes.STACK_GLOBAL, Opcodes.REDUCE, Opcodes.BUILD, Opcodes.NEWOBJ, Opcodes.NEWOBJ_EX,
             Opcodes.BINPERSID, Opcodes.PROTO, Opcodes.FRAME,

@@ -139,6 +139,24 @@ class CheckpointReaderTest {
                     .put("data/0", TorchArchive.floats(1, i -> 4.5f)));
             assertArrayEquals(new float[] {4.5f}, CheckpointReader.readFloat32(file, null, k -> true).get("w").data());
         }
+
+        @Test
+        void parametersAreReadAsTheirTensors() throws IOException {
+            // torch.save(OrderedDict(w=nn.Parameter(torch.arange(6.).view(2, 3)))), opcodes as torch 1.13 writes them
+            PickleWriter p = new PickleWriter().proto(2).global("collections", "OrderedDict").op(')').op('R')
+                    .str("w").global("torch._utils", "_rebuild_parameter")
+                    .global("torch._utils", "_rebuild_tensor_v2").op('(')
+                    .op('(').str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(6).op('t')
+                    .op('Q').integer(0).tuple(2, 3).tuple(3, 1).raw(0x89)
+                    .global("collections", "OrderedDict").op(')').op('R').op('t').op('R')
+                    .raw(0x88).global("collections", "OrderedDict").op(')').op('R').raw(0x87).op('R')
+                    .op('s').op('.');
+            Path file = write(new TorchArchive("param/").put("data.pkl", p.bytes())
+                    .put("data/0", TorchArchive.floats(6, i -> (float) i)));
+            Tensor w = CheckpointReader.readFloat32(file, null, k -> true).get("w");
+            assertArrayEquals(new long[] {2, 3}, w.shape());
+            assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, w.data());
+        }
     }
 
     @Nested
@@ -205,11 +223,36 @@ class CheckpointReaderTest {
         }
 
         @Test
-        void aSelfContainingListAsADictKeyFailsCleanly() throws IOException {
-            // l = []; l.append(l); {l: None} recurses in hashCode
+        void aSelfContainingListAsADictKeyIsRefused() throws IOException {
+            // l = []; l.append(l); {l: None}: Python calls it unhashable; Java would recurse in hashCode()
             byte[] pickle = new PickleWriter().proto(2).op('}').op(']').raw('q', 0).raw('h', 0).op('a').op('N')
                     .op('s').op('.').bytes();
-            assertTrue(failure(withPickle(pickle)).startsWith("malformed data.pkl near byte "));
+            assertEquals("malformed data.pkl near byte 10: unsupported dict key type ArrayList", failure(withPickle(pickle)));
+        }
+
+        @Test
+        void patternsThatAreQuadraticInPyroliteStayLinear() throws IOException {
+            // a 500k-element list, then 1M one-item APPENDS: Pyrolite's own APPENDS trims (copies) the list each time
+            PickleWriter p = new PickleWriter().proto(2).op(']').op('(');
+            for (int i = 0; i < 500_000; i++) {
+                p.raw('K', 1);
+            }
+            p.op('e');
+            for (int i = 0; i < 1_000_000; i++) {
+                p.op('(').raw('K', 1).op('e');
+            }
+            Path file = withPickle(p.op('.').bytes());
+            // it unpickles (in well under the bound) to a list, which is not the dict holding 'model'
+            assertEquals("top-level object is not a dict",
+                    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> failure(file)));
+        }
+
+        @ParameterizedTest
+        @CsvSource({"143, EMPTY_SET", "144, ADDITEMS", "145, FROZENSET", "49, POP_MARK"})
+        void setsAndPopMarkAreRefused(int opcode, String name) throws IOException {
+            byte[] pickle = new PickleWriter().proto(4).op('(').raw(opcode).op('.').bytes();
+            assertEquals(String.format("data.pkl uses pickle opcode 0x%02x near byte 3, which torch.save does not write",
+                    opcode), failure(withPickle(pickle)), name);
         }
 
         @Test

@@ -78,7 +78,7 @@ final class TimeBlocks {
         List<int[]> blocks = new ArrayList<>();
         int a = 0;
         while (a < total) {
-            int end = total - a < 2 * blockOutputs ? total : a + blockOutputs;
+            int end = total - a < 2L * blockOutputs ? total : a + blockOutputs;
             blocks.add(new int[] {a, end});
             a = end;
         }

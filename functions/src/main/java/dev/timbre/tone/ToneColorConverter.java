@@ -84,6 +84,11 @@ public final class ToneColorConverter implements AutoCloseable {
         }
     }
 
+    /** Arrays still attached to this converter's manager (0 between calls; a leak test hook). */
+    int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
     int minSamples() {
         return spectrogram.minSamples();
     }

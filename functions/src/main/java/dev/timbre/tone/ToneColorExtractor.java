@@ -1,6 +1,8 @@
 package dev.timbre.tone;
 
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.audio.AudioLoader;
+import dev.timbre.audio.LoadedAudio;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +43,7 @@ public final class ToneColorExtractor implements AutoCloseable {
     private final ToneColorWeights weights;
     private final Runnable releaseWeights;
     private final AudioLimits limits;
+    private final AudioLoader audioLoader; // thread-safe, shared by all threads
     private final ThreadLocal<ToneColorConverter> converters = ThreadLocal.withInitial(this::newConverter);
     private final Set<ToneColorConverter> created = ConcurrentHashMap.newKeySet();
     /** Read: a call in flight. Write: close. Closing under the write lock never frees memory a call is using. */
@@ -51,6 +54,7 @@ public final class ToneColorExtractor implements AutoCloseable {
         this.weights = weights;
         this.releaseWeights = releaseWeights;
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.audioLoader = new AudioLoader(limits);
     }
 
     /**
@@ -94,8 +98,7 @@ public final class ToneColorExtractor implements AutoCloseable {
     }
 
     private static ConverterCheckpoint readCheckpoint(Path dir) {
-        // Wired to ConverterCheckpoint.load(dir) once the checkpoint reader lands.
-        throw new UnsupportedOperationException("checkpoint reader not merged yet; cannot load " + dir);
+        return ConverterCheckpoint.load(dir);
     }
 
     /**
@@ -104,7 +107,12 @@ public final class ToneColorExtractor implements AutoCloseable {
      * @throws dev.timbre.audio.InvalidAudioException if the audio is undecodable, unsupported or out of limits
      */
     public Extraction extract(byte[] encodedAudio) {
-        throw new UnsupportedOperationException("audio loader not merged yet");
+        ensureOpen(); // fail before decoding, not after
+        LoadedAudio audio = audioLoader.load(encodedAudio, sampleRate());
+        if (audio.sampleRate() != sampleRate()) {
+            throw new IllegalStateException("audio loader returned " + audio.sampleRate() + " Hz for " + sampleRate());
+        }
+        return new Extraction(embed(audio.samples()), audio.durationSeconds(), audio.sampleRateIn());
     }
 
     /**

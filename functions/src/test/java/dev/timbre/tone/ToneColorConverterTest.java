@@ -1,0 +1,91 @@
+package dev.timbre.tone;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ToneColorConverterTest {
+    private static ToneColorWeights weights;
+
+    @BeforeAll
+    static void loadWeights() {
+        weights = ToneColorWeights.from(RandomCheckpoints.create(3));
+    }
+
+    @AfterAll
+    static void closeWeights() {
+        weights.close();
+    }
+
+    @Test
+    void timeBlocksGiveBitIdenticalEmbeddingsToTheWholeFileConv() {
+        // 30 s: T' = 41 → blocks of 16 and 25 rows; 50 s: T' = 68 → 16, 16, 16, 20. The whole-file run is
+        // what OpenVoice computes (one conv over all frames); blocks must not change a single bit.
+        try (ToneColorConverter blocked = new ToneColorConverter(weights, 16);
+             ToneColorConverter whole = new ToneColorConverter(weights, Integer.MAX_VALUE)) {
+            for (int samples : new int[] {30 * 22050, 1_100_000}) {
+                float[] y = RandomCheckpoints.signal(samples, samples);
+                float[] expected = whole.embed(y);
+                float[] actual = blocked.embed(y);
+                assertArrayEquals(expected, actual, samples + " samples");
+            }
+        }
+    }
+
+    @Test
+    void shortestAcceptedInputIsOnePastTheReflectPad() {
+        try (ToneColorConverter converter = new ToneColorConverter(weights)) {
+            IllegalArgumentException tooShort = assertThrows(IllegalArgumentException.class,
+                    () -> converter.embed(new float[384]));
+            assertTrue(tooShort.getMessage().contains("need at least 385"), tooShort.getMessage());
+
+            float[] embedding = converter.embed(RandomCheckpoints.signal(385, 1));
+            assertEquals(256, embedding.length);
+            for (float v : embedding) {
+                assertTrue(Float.isFinite(v));
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteSamplesAreRejectedWithTheirIndex() {
+        try (ToneColorConverter converter = new ToneColorConverter(weights)) {
+            float[] y = RandomCheckpoints.signal(2000, 2);
+            y[1234] = Float.NaN;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> converter.embed(y));
+            assertTrue(e.getMessage().contains("sample 1234 is NaN"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aConverterRefusesCallsFromAnotherThread() throws Exception {
+        try (ToneColorConverter converter = new ToneColorConverter(weights)) {
+            CompletableFuture<float[]> elsewhere = CompletableFuture.supplyAsync(
+                    () -> converter.embed(RandomCheckpoints.signal(4000, 3)));
+            ExecutionException e = assertThrows(ExecutionException.class, elsewhere::get);
+            assertInstanceOf(IllegalStateException.class, e.getCause());
+        }
+    }
+
+    @Test
+    void nothingOutlivesACallAndRepeatedCallsAgree() {
+        try (ToneColorConverter converter = new ToneColorConverter(weights)) {
+            float[] y = RandomCheckpoints.signal(5 * 22050, 4);
+            float[] first = converter.embed(y);
+            for (int i = 0; i < 5; i++) {
+                assertTrue(Arrays.equals(first, converter.embed(y)), "call " + i);
+            }
+            assertEquals(0, converter.liveArrays(), "arrays left in the converter's manager");
+        }
+    }
+}

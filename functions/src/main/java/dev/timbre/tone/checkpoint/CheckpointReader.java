@@ -127,7 +127,7 @@ public final class CheckpointReader implements AutoCloseable {
      * @return key → tensor, in key order
      * @throws CheckpointException as {@link #open} and {@link #readFloat32}
      */
-    public static Map<String, Tensor> readFloat32(Path file, String stateDictKey, Predicate<String> keep) {
+    public static Map<String, Tensor> readFloat32Tensors(Path file, String stateDictKey, Predicate<String> keep) {
         try (CheckpointReader reader = open(file, stateDictKey)) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (String key : reader.tensors().keySet()) {

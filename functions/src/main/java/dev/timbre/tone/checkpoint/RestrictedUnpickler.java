@@ -38,7 +38,7 @@ import net.razorvine.pickle.Unpickler;
  */
 final class RestrictedUnpickler extends Unpickler {
     /** A state_dict of ~500 tensors takes ~15k opcodes; this leaves room for far larger models. */
-    static final int MAX_OPCODES = 4_000_000;
+    static final int MAX_OPCODES = 2_000_000;
     static final int MAX_STACK_DEPTH = 1_000_000;
     static final int MAX_MEMO_ENTRIES = 1_000_000;
     static final int MAX_TENSOR_DIMS = 64;

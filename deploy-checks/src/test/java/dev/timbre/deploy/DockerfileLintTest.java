@@ -1,0 +1,237 @@
+package dev.timbre.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The rules that matter for our images: bases pinned by tag, no secrets baked in, the PyTorch natives extracted
+ * at build time into the directory the runtime reads (DJL_CACHE_DIR) with the offline flag the runtime uses, and
+ * the command the template runs.
+ */
+class DockerfileLintTest {
+
+    static final String LAMBDA = "functions/Dockerfile";
+    static final String GPU = "infra/ecs/Dockerfile.gpu";
+    static final String BRIDGE = "bridge/Dockerfile";
+
+    /** Names that must never be baked into an image (ENV/ARG survive in the image history). */
+    static final Pattern SECRET_NAME = Pattern.compile(
+            "(?i).*(password|passwd|secret|token|api_?key|access_?key|credential|private_?key).*");
+    static final Pattern SECRET_FILE = Pattern.compile("(?i).*(\\.aws/|\\.pem\\b|id_rsa|\\.env\\b|\\.netrc|\\.npmrc).*");
+    /** AWS's dated tags of the Lambda base images: 17.YYYY.MM.DD.HH (optionally -x86_64/-arm64). */
+    static final Pattern LAMBDA_BASE = Pattern.compile("public\\.ecr\\.aws/lambda/java:17\\.\\d{4}\\.\\d{2}\\.\\d{2}\\.\\d{2}(-x86_64)?");
+
+    static Template template;
+
+    @BeforeAll
+    static void load() throws Exception {
+        template = Template.load(Repo.file("template.yaml"));
+    }
+
+    static Stream<String> dockerfiles() {
+        List<String> files = new ArrayList<>(List.of(LAMBDA, GPU));
+        if (Files.exists(Repo.file(BRIDGE))) {
+            files.add(BRIDGE);
+        }
+        return files.stream();
+    }
+
+    static Dockerfile read(String relative) throws Exception {
+        Path p = Repo.file(relative);
+        Assumptions.assumeTrue(Files.exists(p), relative + " not written yet");
+        return Dockerfile.read(p);
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void everyBaseImageIsPinnedByTag(String file) throws Exception {
+        Dockerfile d = read(file);
+        for (Dockerfile.Stage s : d.stages) {
+            String image = d.baseImage(s);
+            if (d.isStageName(image) || image.equals("scratch")) {
+                continue;
+            }
+            assertFalse(image.contains("$"), file + ": base " + s.from() + " has no ARG default to pin it");
+            boolean digest = image.contains("@sha256:");
+            String afterRepo = image.substring(image.lastIndexOf('/') + 1);
+            assertTrue(digest || afterRepo.contains(":"), file + ": " + image + " has no tag (means :latest)");
+            String tag = digest ? "" : afterRepo.substring(afterRepo.indexOf(':') + 1);
+            assertFalse(tag.equals("latest") || tag.matches("\\d+") || tag.matches("\\d+-\\D.*"),
+                    file + ": " + image + " is a moving tag; pin a release (e.g. 3.9.9-eclipse-temurin-17)");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void noSecretsAreBakedIn(String file) throws Exception {
+        Dockerfile d = read(file);
+        for (Dockerfile.Instruction i : d.instructions) {
+            if (i.keyword().equals("ENV")) {
+                for (String name : Dockerfile.envPairs(i).keySet()) {
+                    assertFalse(SECRET_NAME.matcher(name).matches(), file + ":" + i.line() + " ENV " + name);
+                }
+            }
+            if (i.keyword().equals("ARG")) {
+                String name = i.args().split("=", 2)[0];
+                assertFalse(SECRET_NAME.matcher(name).matches() && !name.endsWith("SHA256"),
+                        file + ":" + i.line() + " ARG " + name + " (build args are kept in the image history)");
+            }
+            if (i.keyword().equals("COPY") || i.keyword().equals("ADD")) {
+                assertFalse(SECRET_FILE.matcher(i.args()).matches(), file + ":" + i.line() + " copies " + i.args());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void theImageSetsOnlyTimbreVariablesTheCodeReads(String file) throws Exception {
+        Dockerfile d = read(file);
+        Set<String> read = EnvironmentContractTest.namesReadBy(file.equals(BRIDGE)
+                ? "bridge/src/main/java/dev/timbre/bridge/config" : "functions/src/main/java/dev/timbre/config");
+        for (String name : d.env(d.finalStage().index()).keySet()) {
+            if (name.startsWith("TIMBRE_")) {
+                assertTrue(read.contains(name), file + " sets " + name + ", which the code never reads");
+            }
+        }
+    }
+
+    @Nested
+    class NativesAndOffline {
+
+        @ParameterizedTest
+        @MethodSource("dev.timbre.deploy.DockerfileLintTest#functionImages")
+        void nativesAreExtractedAtBuildTimeIntoTheDirectoryTheRuntimeReads(String file) throws Exception {
+            Dockerfile d = read(file);
+            int last = d.finalStage().index();
+            Map<String, String> env = d.env(last);
+            String cache = env.get("DJL_CACHE_DIR");
+            assertNotNull(cache, file + ": ENV DJL_CACHE_DIR in the final stage");
+            assertTrue(cache.startsWith("/opt/"), file + ": cache " + cache + " must not be under /tmp (Lambda's is empty at start)");
+
+            // The RUN that starts the engine must come after the ENV that sets the directory, in the final stage,
+            // and no later ENV may move it.
+            int envLine = -1;
+            int prepareLine = -1;
+            for (Dockerfile.Instruction i : d.instructions) {
+                if (i.stage() != last) {
+                    continue;
+                }
+                if (i.keyword().equals("ENV") && Dockerfile.envPairs(i).containsKey("DJL_CACHE_DIR")) {
+                    assertTrue(prepareLine < 0, file + ":" + i.line() + " moves DJL_CACHE_DIR after the extraction");
+                    envLine = i.line();
+                }
+                if (i.keyword().equals("RUN") && i.args().contains("PrepareNatives")) {
+                    prepareLine = i.line();
+                    assertTrue(Pattern.compile("chmod -R a\\+rX[^&;]* " + Pattern.quote(cache) + "(\\s|$)")
+                                    .matcher(i.args()).find(),
+                            file + ": the extracted natives are made readable for the runtime user: " + i.args());
+                }
+            }
+            assertTrue(prepareLine > envLine && envLine > 0, file + ": PrepareNatives runs after ENV DJL_CACHE_DIR");
+            assertTrue(Files.exists(Repo.file("infra/image/PrepareNatives.java")));
+        }
+
+        @ParameterizedTest
+        @MethodSource("dev.timbre.deploy.DockerfileLintTest#functionImages")
+        void djlRunsOfflineWithTheSameFlagsAtBuildAndRunTime(String file) throws Exception {
+            Dockerfile d = read(file);
+            Map<String, String> env = d.env(d.finalStage().index());
+            String options = env.getOrDefault("JAVA_TOOL_OPTIONS", "");
+            assertTrue(options.contains("-Dai.djl.offline=true"), file + ": JAVA_TOOL_OPTIONS has -Dai.djl.offline=true");
+            assertEquals("true", env.get("DJL_OFFLINE"), file + ": DJL_OFFLINE=true");
+            assertFalse(env.containsKey("PYTORCH_VERSION") && !file.equals(GPU),
+                    file + ": PYTORCH_VERSION forces a download path on the CPU image");
+        }
+    }
+
+    static Stream<String> functionImages() {
+        return Stream.of(LAMBDA, GPU);
+    }
+
+    @Nested
+    class LambdaImage {
+
+        @Test
+        void buildsOnADatedLambdaJava17BaseTag() throws Exception {
+            Dockerfile d = read(LAMBDA);
+            String base = d.baseImage(d.finalStage());
+            assertTrue(LAMBDA_BASE.matcher(base).matches(), base + " is a dated public.ecr.aws/lambda/java:17 tag");
+        }
+
+        @Test
+        void layoutIsClassesInTaskRootAndJarsInLib() throws Exception {
+            Dockerfile d = read(LAMBDA);
+            String copies = d.inStage(d.finalStage().index(), "COPY").toString();
+            assertTrue(copies.contains("functions/target/classes/ ${LAMBDA_TASK_ROOT}/"), copies);
+            assertTrue(copies.contains("functions/target/lib/ ${LAMBDA_TASK_ROOT}/lib/"), copies);
+        }
+
+        @Test
+        void cmdIsTheHandlerTheTemplateNames() throws Exception {
+            assertEquals(List.of(HandlerContract.handlerOf(template)), read(LAMBDA).cmd());
+        }
+
+        @Test
+        void imageConverterDirIsTheTemplatesDefault() throws Exception {
+            Dockerfile d = read(LAMBDA);
+            Object def = Template.map(template.section("Parameters").get("ConverterDir"), "ConverterDir").get("Default");
+            assertEquals(def, d.env(d.finalStage().index()).get("TIMBRE_CONVERTER_DIR"));
+        }
+    }
+
+    @Nested
+    class GpuImage {
+
+        @Test
+        void pointsDjlAtTheCudaLibtorchOfTheVersionThePomPins() throws Exception {
+            Dockerfile d = read(GPU);
+            Map<String, String> env = d.env(d.finalStage().index());
+            String pom = Files.readString(Repo.file("pom.xml"));
+            String version = between(pom, "<pytorch.native.version>", "</pytorch.native.version>");
+            String jni = between(pom, "<pytorch.jni.version>", "</pytorch.jni.version>");
+            assertEquals(version, env.get("PYTORCH_VERSION"), "PYTORCH_VERSION = pom's pytorch.native.version");
+            assertTrue(jni.startsWith(version + "-"), "pytorch-jni " + jni + " is built for libtorch " + version);
+            String flavor = env.get("PYTORCH_FLAVOR");
+            assertTrue(flavor != null && flavor.matches("cu\\d+"), "PYTORCH_FLAVOR is a CUDA flavor: " + flavor);
+            String url = d.instructions.stream().filter(i -> i.keyword().equals("ARG") && i.args().startsWith("LIBTORCH_URL="))
+                    .findFirst().orElseThrow().args();
+            assertTrue(url.contains("/" + flavor + "/") && url.contains(version + "%2B" + flavor), url);
+            String copies = d.inStage(d.finalStage().index(), "COPY").toString();
+            assertTrue(copies.contains(env.get("PYTORCH_LIBRARY_PATH")), "libtorch is copied to PYTORCH_LIBRARY_PATH");
+        }
+
+        @Test
+        void runsTheWorkerCommandTheTemplateRunsAsANonRootUser() throws Exception {
+            Dockerfile d = read(GPU);
+            Map<String, Object> container = Template.map(((List<?>) template.properties("WorkerTaskDefinition")
+                    .get("ContainerDefinitions")).get(0), "worker");
+            assertEquals(container.get("Command"), d.cmd());
+            assertFalse(d.inStage(d.finalStage().index(), "USER").isEmpty(), "USER set");
+            String copies = d.inStage(d.finalStage().index(), "COPY").toString();
+            assertTrue(copies.contains("timbre ./timbre") && copies.contains("functions/target/lib/"),
+                    "the launcher's layout: " + copies);
+        }
+    }
+
+    private static String between(String text, String a, String b) {
+        int i = text.indexOf(a);
+        return text.substring(i + a.length(), text.indexOf(b, i));
+    }
+}

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -70,7 +72,7 @@ public final class CheckpointReader implements AutoCloseable {
      */
     public record TensorInfo(String name, String dtype, long[] shape) {
         public String shapeString() {
-            return java.util.Arrays.toString(shape);
+            return Arrays.toString(shape);
         }
     }
 
@@ -141,7 +143,7 @@ public final class CheckpointReader implements AutoCloseable {
 
     /** Every key of the state_dict, tensors or not, sorted. */
     public Set<String> keys() {
-        return Collections.unmodifiableSet(new java.util.TreeSet<>(stateDict.keySet()));
+        return Collections.unmodifiableSet(new TreeSet<>(stateDict.keySet()));
     }
 
     /** The tensors of the state_dict, sorted by key; non-tensor entries are left out. */
@@ -293,7 +295,7 @@ public final class CheckpointReader implements AutoCloseable {
         } catch (IOException e) {
             throw new CheckpointException(fileName + ": cannot read (" + e.getMessage() + ")", e);
         }
-        if (java.util.Arrays.equals(head, ZIP_MAGIC)) {
+        if (Arrays.equals(head, ZIP_MAGIC)) {
             return;
         }
         if (head.length > 0 && (head[0] & 0xff) == 0x80) {
@@ -302,7 +304,7 @@ public final class CheckpointReader implements AutoCloseable {
                     + "re-save it with torch >= 1.6 default settings");
         }
         if (head.length < ZIP_MAGIC.length
-                && java.util.Arrays.equals(head, java.util.Arrays.copyOf(ZIP_MAGIC, head.length))) {
+                && Arrays.equals(head, Arrays.copyOf(ZIP_MAGIC, head.length))) {
             throw new CheckpointException(fileName + ": truncated zip archive (" + head.length + " bytes)");
         }
         throw new CheckpointException(fileName + ": not a PyTorch zip checkpoint (it does not start with PK\\x03\\x04)");

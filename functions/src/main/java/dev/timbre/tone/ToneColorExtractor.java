@@ -193,6 +193,11 @@ public final class ToneColorExtractor implements AutoCloseable {
         return ToneColorWeights.loads();
     }
 
+    /** The weights this extractor runs on (shared with other extractors of the same directory). */
+    ToneColorWeights weights() {
+        return weights;
+    }
+
     /** Converters created so far, one per thread that has used this extractor. */
     int convertersCreated() {
         return created.size();

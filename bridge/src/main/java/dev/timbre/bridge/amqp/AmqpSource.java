@@ -9,6 +9,10 @@ import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
+import com.rabbitmq.client.impl.recovery.RecordedBinding;
+import com.rabbitmq.client.impl.recovery.RecordedExchange;
+import com.rabbitmq.client.impl.recovery.RecordedQueue;
+import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
 import dev.timbre.bridge.config.BridgeConfig;
 import dev.timbre.bridge.forward.Delivery;
 import dev.timbre.bridge.forward.DeliverySettler;
@@ -90,6 +94,24 @@ public final class AmqpSource implements AutoCloseable {
         }
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(true);
+        // Only the consumer needs replaying: the queues and exchange are durable and declared by QueueTopology on
+        // short-lived channels, whose recorded declarations would fail to replay once those channels are closed.
+        factory.setTopologyRecoveryFilter(new TopologyRecoveryFilter() {
+            @Override
+            public boolean filterExchange(RecordedExchange exchange) {
+                return false;
+            }
+
+            @Override
+            public boolean filterQueue(RecordedQueue queue) {
+                return false;
+            }
+
+            @Override
+            public boolean filterBinding(RecordedBinding binding) {
+                return false;
+            }
+        });
         factory.setNetworkRecoveryInterval(config.recoveryInterval().toMillis());
         factory.setRequestedHeartbeat(30);
         factory.setConnectionTimeout(10_000);

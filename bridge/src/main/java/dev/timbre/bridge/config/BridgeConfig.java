@@ -1,7 +1,6 @@
 package dev.timbre.bridge.config;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -174,12 +173,8 @@ public record BridgeConfig(
             return uri.toString();
         }
         String user = userInfo.substring(0, userInfo.indexOf(':'));
-        try {
-            return new URI(uri.getScheme(), user + ":****", uri.getHost(), uri.getPort(), uri.getPath(),
-                    uri.getQuery(), uri.getFragment()).toString();
-        } catch (URISyntaxException e) {
-            return uri.getScheme() + "://" + user + ":****@" + uri.getHost();
-        }
+        return uri.getScheme() + "://" + user + ":****@" + uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "")
+                + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     }
 
     /** Reads one variable at a time and turns any parse failure into a one-line error naming it. */

@@ -92,8 +92,9 @@ public final class Rabbit implements AutoCloseable {
 
     /** {@link #ready} for lambdas; -1 when the queue cannot be read. */
     public int readyUnchecked(String queue) {
-        try {
-            return ready(queue);
+        // A passive declare of a missing queue closes its channel: use a throwaway one.
+        try (Channel probe = connection.createChannel()) {
+            return probe.queueDeclarePassive(queue).getMessageCount();
         } catch (Exception e) {
             return -1;
         }

@@ -1,0 +1,145 @@
+package dev.timbre.bridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.timbre.bridge.testing.BridgeEnv;
+import dev.timbre.bridge.testing.ElasticMq;
+import dev.timbre.bridge.testing.Rabbit;
+import dev.timbre.bridge.testing.SqsCollector;
+import java.io.File;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The bridge as a real process ({@code BridgeMain} in a child JVM), killed with SIGKILL or stopped with SIGTERM. */
+class ProcessFaultTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static ElasticMq sqs;
+    private Rabbit rabbit;
+    private Process child;
+
+    @BeforeAll
+    static void startSqs() {
+        sqs = new ElasticMq();
+    }
+
+    @AfterAll
+    static void stopSqs() {
+        sqs.close();
+    }
+
+    @BeforeEach
+    void connect() throws Exception {
+        rabbit = new Rabbit();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (child != null && child.isAlive()) {
+            child.destroyForcibly().waitFor();
+        }
+        rabbit.close();
+    }
+
+    private Process launch(BridgeEnv env, String logName) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                BridgeMain.class.getName());
+        pb.environment().putAll(env.map());
+        File log = Path.of(System.getProperty("user.dir"), System.getProperty("timbre.build.dir", "target"),
+                logName + ".log").toFile();
+        log.getParentFile().mkdirs();
+        pb.redirectErrorStream(true).redirectOutput(log);
+        return pb.start();
+    }
+
+    @Test
+    void killedWithSigkillMidStreamAndRestartedLosesNothing() throws Exception {
+        // given a bridge process forwarding 4000 messages
+        String queue = rabbit.uniqueQueue("sigkill");
+        URI queueUrl = sqs.createQueue(queue);
+        BridgeEnv env = new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl).with("TIMBRE_BRIDGE_PREFETCH", "300");
+        child = launch(env, "bridge-sigkill-1");
+        SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
+        awaitQueue(queue);
+        List<String> ids = rabbit.publishJobs(queue, "k", 4000, 500);
+
+        // when it is killed -9 mid-stream
+        collector.awaitIds(ids.subList(0, 400), TIMEOUT);
+        child.destroyForcibly();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "killed");
+        int forwardedBeforeKill = collector.distinctIds().size();
+        assertTrue(forwardedBeforeKill < ids.size(), "killed before the end (" + forwardedBeforeKill + ")");
+
+        // and restarted
+        child = launch(env, "bridge-sigkill-2");
+        collector.awaitIds(ids, TIMEOUT);
+        collector.drainUntilQuiet(Duration.ofSeconds(2));
+
+        // then every id arrived at least once; the unacked ones came back from the broker
+        Set<String> missing = new HashSet<>(ids);
+        missing.removeAll(collector.distinctIds());
+        assertEquals(Set.of(), missing, "every published id reached SQS");
+        System.out.printf("sigkill: %d published, %d received, %d duplicates (%d had arrived before the kill)%n",
+                ids.size(), collector.received().size(), collector.duplicates(), forwardedBeforeKill);
+        assertEquals(0, rabbit.ready(queue));
+        child.destroy();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void sigtermStopsConsumingFlushesAndAcksWithinTheBound() throws Exception {
+        // given a bridge process forwarding 3000 messages
+        String queue = rabbit.uniqueQueue("sigterm");
+        URI queueUrl = sqs.createQueue(queue);
+        BridgeEnv env = new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl)
+                .with("TIMBRE_BRIDGE_PREFETCH", "300").with("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", "8000");
+        child = launch(env, "bridge-sigterm-1");
+        SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
+        awaitQueue(queue);
+        List<String> ids = rabbit.publishJobs(queue, "t", 3000, 500);
+        collector.awaitIds(ids.subList(0, 300), TIMEOUT);
+
+        // when it gets SIGTERM mid-stream
+        long start = System.nanoTime();
+        child.destroy();
+        assertTrue(child.waitFor(20, TimeUnit.SECONDS), "exited");
+        long stopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+        // then it stopped within the bound, and what it forwarded was acked: a second bridge moves only the rest
+        assertTrue(stopMs < 8000 + 3000, "stopped in " + stopMs + " ms");
+        child = launch(env, "bridge-sigterm-2");
+        collector.awaitIds(ids, TIMEOUT);
+        collector.drainUntilQuiet(Duration.ofSeconds(2));
+        Set<String> missing = new HashSet<>(ids);
+        missing.removeAll(collector.distinctIds());
+        assertEquals(Set.of(), missing, "every published id reached SQS");
+        System.out.printf("sigterm: stopped in %d ms; %d published, %d received, %d duplicates%n",
+                stopMs, ids.size(), collector.received().size(), collector.duplicates());
+        assertEquals(0, collector.duplicates(), "a graceful stop acks everything it forwarded");
+        child.destroy();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+    }
+
+    private void awaitQueue(String queue) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        try (Rabbit probe = new Rabbit()) {
+            while (probe.readyUnchecked(queue) < 0) {
+                assertTrue(System.nanoTime() < deadline, "bridge declared " + queue);
+                assertTrue(child.isAlive(), "bridge process is running");
+                dev.timbre.bridge.testing.Poll.pause();
+            }
+        }
+    }
+}

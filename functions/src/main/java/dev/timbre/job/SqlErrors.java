@@ -8,15 +8,16 @@ import java.sql.SQLTransientException;
 /**
  * The one place that decides whether a database error may pass on retry (DESIGN §5 "transient"), after
  * HikariCP's {@code ProxyConnection.checkException}. Codes are PostgreSQL SQLSTATEs
- * (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+ * (https://www.postgresql.org/docs/current/errcodes-appendix.html). Used by every class that talks to Postgres
+ * (the job store and the Postgres embedding store).
  */
-final class SqlErrors {
+public final class SqlErrors {
 
     private SqlErrors() {
     }
 
     /** True when retrying the same statement later can succeed. */
-    static boolean isTransient(SQLException e) {
+    public static boolean isTransient(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             // Hikari's pool timeout (SQLTransientConnectionException), driver timeouts, broken connections
             if (t instanceof SQLTransientException || t instanceof SQLTimeoutException
@@ -30,7 +31,7 @@ final class SqlErrors {
         return false;
     }
 
-    static boolean isTransientState(String sqlState) {
+    public static boolean isTransientState(String sqlState) {
         if (sqlState == null || sqlState.length() != 5) {
             return false;
         }
@@ -49,14 +50,14 @@ final class SqlErrors {
      * A {@link TransientJobException} for a transient error, else an {@link IllegalStateException}: a
      * non-transient database error here is a bug or a broken schema, not something the job's input caused.
      */
-    static RuntimeException classify(String action, SQLException e) {
+    public static RuntimeException classify(String action, SQLException e) {
         String reason = action + " failed: " + oneLine(e);
         return isTransient(e) ? new TransientJobException("database unavailable: " + reason, e)
                 : new IllegalStateException("database error: " + reason, e);
     }
 
     /** SQLSTATE and the first line of the message: no multi-line server detail in job errors. */
-    static String oneLine(SQLException e) {
+    public static String oneLine(SQLException e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         int newline = message.indexOf('\n');
         if (newline >= 0) {

@@ -1,0 +1,225 @@
+package dev.timbre.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.timbre.job.TransientJobException;
+import dev.timbre.testing.FakeQdrant;
+import io.grpc.Status;
+import io.qdrant.client.grpc.Collections.Distance;
+import io.qdrant.client.grpc.Collections.PayloadSchemaType;
+import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Points.UpdateStatus;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The contract through the real Qdrant client against {@link FakeQdrant}, plus Qdrant-only behaviour. */
+class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
+
+    private static FakeQdrant qdrant;
+
+    @BeforeAll
+    static void startQdrant() {
+        qdrant = FakeQdrant.startWithTcp();
+    }
+
+    @AfterAll
+    static void stopQdrant() {
+        qdrant.close();
+    }
+
+    @AfterEach
+    void clearFaults() {
+        qdrant.clearFaults();
+    }
+
+    @Override
+    protected EmbeddingStore openStore(String collection, int dimension) {
+        return new QdrantEmbeddingStore(qdrant.newClient(), collection, dimension, Duration.ofSeconds(2));
+    }
+
+    private String collectionName() {
+        return store.collection().substring("qdrant:".length());
+    }
+
+    @Nested
+    class Layout {
+
+        @Test
+        void collectionIsCreatedWithCosineDistanceAndAVoiceIdKeywordIndex() {
+            FakeQdrant.CollectionState state = qdrant.collection(collectionName()).orElseThrow();
+
+            assertEquals(DIMENSION, state.vectorSize());
+            assertEquals(Distance.Cosine, state.distance());
+            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword), state.payloadIndexes());
+        }
+
+        @Test
+        void pointIdIsTheJobIdAndPayloadCarriesTheDesignedFields() {
+            UUID jobId = UUID.randomUUID();
+
+            store.upsert(embedding(jobId, "voice-7", axis(4)));
+
+            FakeQdrant.StoredPoint point = qdrant.point(collectionName(), jobId).orElseThrow();
+            assertEquals(Optional.of("voice-7"), point.string("voice_id"));
+            assertEquals(Optional.of(jobId.toString()), point.string("job_id"));
+            assertEquals(Optional.of("openvoice-v2-ref_enc"), point.string("model"));
+            assertEquals(Optional.of("2026-11-29T02:00:00.123456Z"), point.string("processed_at"));
+            assertEquals(Optional.of(10.25), point.number("duration_s"));
+            assertEquals(5, point.payload().size());
+            assertArrayEquals(axis(4), point.vector());
+        }
+
+        @Test
+        void existingCollectionOfAnotherSizeIsRefused() throws Exception {
+            String name = "wrong_size_" + UUID.randomUUID().toString().replace("-", "");
+            try (var client = qdrant.newClient()) {
+                client.createCollectionAsync(name, VectorParams.newBuilder().setSize(128)
+                        .setDistance(Distance.Cosine).build()).get(5, TimeUnit.SECONDS);
+            }
+            try (EmbeddingStore wrong = openStore(name, DIMENSION)) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, wrong::ensureReady);
+                assertTrue(e.getMessage().contains("holds 128-dimensional Cosine vectors; this store needs 256"),
+                        e.getMessage());
+            }
+        }
+
+        @Test
+        void existingCollectionWithoutTheIndexGetsIt() throws Exception {
+            String name = "no_index_" + UUID.randomUUID().toString().replace("-", "");
+            try (var client = qdrant.newClient()) {
+                client.createCollectionAsync(name, VectorParams.newBuilder().setSize(DIMENSION)
+                        .setDistance(Distance.Cosine).build()).get(5, TimeUnit.SECONDS);
+            }
+            try (EmbeddingStore existing = openStore(name, DIMENSION)) {
+                existing.ensureReady();
+            }
+            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword),
+                    qdrant.collection(name).orElseThrow().payloadIndexes());
+        }
+    }
+
+    @Nested
+    class Faults {
+
+        @ParameterizedTest
+        @EnumSource(value = Status.Code.class,
+                names = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "ABORTED", "INTERNAL"})
+        void retriableStatusesAreTransient(Status.Code code) {
+            UUID jobId = UUID.randomUUID();
+            qdrant.failNextUpserts(1, Status.fromCode(code).withDescription("injected"));
+
+            TransientJobException e = assertThrows(TransientJobException.class,
+                    () -> store.upsert(embedding(jobId, "v", axis(0))));
+
+            assertTrue(e.getMessage().contains("(" + code + ": injected)"), e.getMessage());
+            assertTrue(qdrant.point(collectionName(), jobId).isEmpty());
+            // and the next attempt goes through
+            store.upsert(embedding(jobId, "v", axis(0)));
+            assertTrue(qdrant.point(collectionName(), jobId).isPresent());
+        }
+
+        @Test
+        void upsertFailingForOnePointLeavesOthersAlone() {
+            UUID doomed = UUID.randomUUID();
+            UUID fine = UUID.randomUUID();
+            qdrant.failUpsertsFor(doomed, Status.UNAVAILABLE);
+
+            assertThrows(TransientJobException.class, () -> store.upsert(embedding(doomed, "v", axis(0))));
+            store.upsert(embedding(fine, "v", axis(0)));
+
+            assertTrue(qdrant.point(collectionName(), fine).isPresent());
+            assertTrue(qdrant.point(collectionName(), doomed).isEmpty());
+        }
+
+        @Test
+        void rejectedRequestIsAMisconfigurationNotATransientFault() {
+            qdrant.failNextUpserts(1, Status.INVALID_ARGUMENT.withDescription("Wrong input"));
+
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> store.upsert(embedding(UUID.randomUUID(), "v", axis(0))));
+            assertTrue(e.getMessage().contains("INVALID_ARGUMENT: Wrong input"), e.getMessage());
+        }
+
+        @Test
+        void writeNotConfirmedAsCompletedIsAnError() {
+            qdrant.answerUpsertsWith(UpdateStatus.WaitTimeout);
+
+            TransientJobException e = assertThrows(TransientJobException.class,
+                    () -> store.upsert(embedding(UUID.randomUUID(), "v", axis(0))));
+            assertTrue(e.getMessage().endsWith("status WaitTimeout"), e.getMessage());
+        }
+
+        @Test
+        void slowServerHitsTheCallDeadline() {
+            qdrant.delayUpserts(Duration.ofSeconds(3));
+            try (EmbeddingStore impatient = new QdrantEmbeddingStore(qdrant.newClient(), collectionName(),
+                    DIMENSION, Duration.ofMillis(300))) {
+                long started = System.nanoTime();
+
+                TransientJobException e = assertThrows(TransientJobException.class,
+                        () -> impatient.upsert(embedding(UUID.randomUUID(), "v", axis(0))));
+
+                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                assertTrue(e.getMessage().contains("DEADLINE_EXCEEDED"), e.getMessage());
+                assertTrue(elapsedMs < 2_000, "gave up after " + elapsedMs + " ms");
+            }
+        }
+
+        @Test
+        void unreachableServerIsTransientAndDoesNotFallBack() throws Exception {
+            int closedPort;
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+                closedPort = socket.getLocalPort();
+            }
+            try (EmbeddingStore nowhere = QdrantEmbeddingStore.connect(URI.create("http://127.0.0.1:" + closedPort),
+                    Optional.empty(), "c", DIMENSION, Duration.ofSeconds(2))) {
+                TransientJobException e = assertThrows(TransientJobException.class, nowhere::ensureReady);
+                assertTrue(e.getMessage().contains("UNAVAILABLE"), e.getMessage());
+            }
+        }
+    }
+
+    @Nested
+    class OverTcp {
+
+        @Test
+        void urlAndApiKeyReachTheServer() {
+            qdrant.requireApiKey("secret-key");
+            UUID jobId = UUID.randomUUID();
+            String name = "tcp_" + UUID.randomUUID().toString().replace("-", "");
+
+            try (EmbeddingStore remote = QdrantEmbeddingStore.connect(URI.create(qdrant.url()),
+                    Optional.of("secret-key"), name, DIMENSION, Duration.ofSeconds(5))) {
+                remote.ensureReady();
+                remote.upsert(embedding(jobId, "voice-tcp", axis(9)));
+                assertEquals("voice-tcp", remote.get(jobId).orElseThrow().voiceId());
+            }
+            assertTrue(qdrant.apiKeysSeen().contains("secret-key"));
+        }
+
+        @Test
+        void missingApiKeyIsRefused() {
+            qdrant.requireApiKey("secret-key");
+
+            try (EmbeddingStore anonymous = QdrantEmbeddingStore.connect(URI.create(qdrant.url()),
+                    Optional.empty(), "c", DIMENSION, Duration.ofSeconds(5))) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, anonymous::ensureReady);
+                assertTrue(e.getMessage().contains("UNAUTHENTICATED"), e.getMessage());
+            }
+        }
+    }
+}

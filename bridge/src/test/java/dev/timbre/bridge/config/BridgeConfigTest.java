@@ -1,0 +1,82 @@
+package dev.timbre.bridge.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BridgeConfigTest {
+
+    private static Map<String, String> minimal() {
+        Map<String, String> env = new HashMap<>();
+        env.put("TIMBRE_AMQP_URL", "amqp://bridge:s3cret@rabbit.internal:5672/%2f");
+        env.put("TIMBRE_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs");
+        env.put("AWS_REGION", "eu-west-1");
+        return env;
+    }
+
+    @Test
+    void minimalEnvironmentGetsTheDocumentedDefaults() {
+        BridgeConfig c = BridgeConfig.fromEnv(minimal());
+        assertEquals("voice_processing", c.amqpQueue());
+        assertEquals(BridgeConfig.QueueType.QUORUM, c.queueType());
+        assertEquals("voice_processing.dlx", c.deadLetterExchange());
+        assertEquals(500, c.prefetch());
+        assertEquals(8, c.maxInFlightBatches());
+        assertEquals("voice_id", c.fifoGroupHeader());
+        assertTrue(c.staticCredentials().isEmpty(), "real AWS uses the SDK's provider chain");
+        assertFalse(c.fifo());
+    }
+
+    @Test
+    void missingVariableIsNamedInOneLine() {
+        Map<String, String> env = minimal();
+        env.remove("TIMBRE_QUEUE_URL");
+        BridgeConfigException e = assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env));
+        assertEquals("TIMBRE_QUEUE_URL", e.variable());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void malformedKnobIsNamedWithTheRule() {
+        Map<String, String> env = minimal();
+        env.put("TIMBRE_BRIDGE_PREFETCH", "lots");
+        BridgeConfigException e = assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env));
+        assertEquals("TIMBRE_BRIDGE_PREFETCH must be an integer 1..65535 (got 'lots')", e.getMessage());
+        env.put("TIMBRE_BRIDGE_PREFETCH", "10");
+        env.put("TIMBRE_BRIDGE_QUEUE_TYPE", "stream");
+        assertEquals("TIMBRE_BRIDGE_QUEUE_TYPE",
+                assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
+        env.remove("TIMBRE_BRIDGE_QUEUE_TYPE");
+        env.put("TIMBRE_AMQP_URL", "http://rabbit");
+        assertEquals("TIMBRE_AMQP_URL",
+                assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
+    }
+
+    @Test
+    void secretsAreMaskedInTheDescription() {
+        Map<String, String> env = minimal();
+        env.put("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        env.put("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI");
+        String described = BridgeConfig.fromEnv(env).toString();
+        assertFalse(described.contains("s3cret"), described);
+        assertFalse(described.contains("wJalrXUtnFEMI"), described);
+        assertTrue(described.contains("amqp://bridge:****@rabbit.internal:5672/%2f"), described);
+    }
+
+    @Test
+    void localEndpointNeedsNoRegionOrCredentialsAndFifoIsRecognised() {
+        Map<String, String> env = minimal();
+        env.remove("AWS_REGION");
+        env.put("AWS_ENDPOINT_URL", "http://127.0.0.1:9324");
+        env.put("TIMBRE_QUEUE_URL", "http://127.0.0.1:9324/000000000000/jobs.fifo");
+        BridgeConfig c = BridgeConfig.fromEnv(env);
+        assertEquals("us-east-1", c.awsRegion());
+        assertTrue(c.staticCredentials().isPresent());
+        assertTrue(c.fifo());
+    }
+}

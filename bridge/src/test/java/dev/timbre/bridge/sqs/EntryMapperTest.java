@@ -1,0 +1,81 @@
+package dev.timbre.bridge.sqs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import dev.timbre.bridge.forward.Delivery;
+import dev.timbre.bridge.forward.OutboundEntry;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class EntryMapperTest {
+
+    private final AtomicInteger dropped = new AtomicInteger();
+
+    private static Delivery delivery(String body, AMQP.BasicProperties props) {
+        return new Delivery(body.getBytes(StandardCharsets.UTF_8), props, false, 0, null);
+    }
+
+    @Test
+    void carriesIdsTimestampAndAtMostTenAttributesSkippingBrokerHeaders() throws Exception {
+        Map<String, Object> headers = new LinkedHashMap<>();
+        for (int i = 0; i < 12; i++) {
+            headers.put("h" + (char) ('a' + i), "v" + i);
+        }
+        headers.put("x-death", "broker");
+        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().messageId("m1").correlationId("c1")
+                .timestamp(new java.util.Date(42_000)).headers(headers).build();
+        OutboundEntry e = new EntryMapper(false, "voice_id", 4, dropped::incrementAndGet).map(delivery("{}", props));
+        assertEquals(10, e.attributes().size());
+        assertEquals("m1", e.attributes().get("amqp_message_id").stringValue());
+        assertEquals("42000", e.attributes().get("amqp_timestamp").stringValue());
+        assertTrue(e.attributes().containsKey("ha"));
+        assertFalse(e.attributes().containsKey("x-death"));
+        assertEquals(5, dropped.get(), "12 headers, 7 slots left");
+        assertEquals(0, e.lane());
+        assertTrue(e.groupId().isEmpty());
+    }
+
+    @Test
+    void fifoGroupComesFromHeaderElseBodyAndDedupFromMessageIdElseBodyHash() throws Exception {
+        EntryMapper mapper = new EntryMapper(true, "voice_id", 4, dropped::incrementAndGet);
+        AMQP.BasicProperties withHeader = new AMQP.BasicProperties.Builder().messageId("m2")
+                .headers(Map.of("voice_id", "alice")).build();
+        OutboundEntry fromHeader = mapper.map(delivery("{\"voice_id\":\"bob\"}", withHeader));
+        assertEquals("alice", fromHeader.groupId().orElseThrow());
+        assertEquals("m2", fromHeader.deduplicationId().orElseThrow());
+
+        OutboundEntry fromBody = mapper.map(delivery("{\"voice_id\":\"bob\"}", new AMQP.BasicProperties()));
+        assertEquals("bob", fromBody.groupId().orElseThrow());
+        assertEquals(64, fromBody.deduplicationId().orElseThrow().length(), "SHA-256 of the body");
+
+        OutboundEntry notJson = mapper.map(delivery("not json", new AMQP.BasicProperties()));
+        assertEquals("default", notJson.groupId().orElseThrow());
+    }
+
+    @Test
+    void bodiesThatAreNotUtf8OrTooLargeCannotBeSent() {
+        EntryMapper mapper = new EntryMapper(false, "voice_id", 1, dropped::incrementAndGet);
+        Delivery latin1 = new Delivery(new byte[] {'h', (byte) 0xE9}, new AMQP.BasicProperties(), false, 0, null);
+        assertEquals("InvalidMessageContents",
+                assertThrows(UnsendableMessageException.class, () -> mapper.map(latin1)).code());
+        Delivery huge = new Delivery(new byte[1_048_577], new AMQP.BasicProperties(), false, 0, null);
+        assertEquals("MessageTooLong", assertThrows(UnsendableMessageException.class, () -> mapper.map(huge)).code());
+    }
+
+    @Test
+    void attributeNamesFollowSqsRules() {
+        assertTrue(EntryMapper.validAttributeName("voice_id"));
+        assertTrue(EntryMapper.validAttributeName("a.b-c"));
+        assertFalse(EntryMapper.validAttributeName("AWS.trace"));
+        assertFalse(EntryMapper.validAttributeName("has space"));
+        assertFalse(EntryMapper.validAttributeName("a..b"));
+        assertFalse(EntryMapper.validAttributeName(".a"));
+    }
+}

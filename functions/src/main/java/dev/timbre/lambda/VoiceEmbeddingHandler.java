@@ -1,0 +1,95 @@
+package dev.timbre.lambda;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.timbre.pipeline.BatchOutcome;
+import dev.timbre.pipeline.BatchProcessor;
+import dev.timbre.pipeline.PipelineMetrics;
+import dev.timbre.pipeline.QueueMessage;
+import dev.timbre.pipeline.WorkerRuntime;
+import org.slf4j.MDC;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The Lambda entry point: an SQS batch in, the records to redeliver out (partial batch response; the event
+ * source mapping needs {@code FunctionResponseTypes: [ReportBatchItemFailures]}).
+ *
+ * <p>Thin by design. Everything costly (configuration, connection pool, S3/SQS/Qdrant clients, model weights,
+ * the worker pool) is built once per container by {@link ContainerRuntime}, during Lambda's init phase when the
+ * runtime constructs this class, and reused by every warm invocation. {@code handleRequest} only maps records
+ * to {@link QueueMessage}s, runs them through the shared {@link BatchProcessor} with a deadline of the
+ * remaining time minus the margin ({@code TIMBRE_DEADLINE_MARGIN_MS}), and maps outcomes to the response. It never throws for a
+ * record's failure: a throw would fail (and redeliver) the whole batch.
+ */
+public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
+
+    private final BatchProcessor batches;
+    private final PipelineMetrics metrics;
+    private final Duration margin;
+    private final Clock clock;
+
+    /** Used by the Lambda runtime: shares the container's runtime, built on first use. */
+    public VoiceEmbeddingHandler() {
+        this(ContainerRuntime.get().batches(), ContainerRuntime.get().metrics(),
+                ContainerRuntime.get().config().deadlineMargin(), Clock.systemUTC());
+    }
+
+    /**
+     * Wires the handler to given parts (local runner, tests).
+     *
+     * @param margin time kept back from the invocation's remaining time, so the response is returned (and the
+     *               metrics flushed) before Lambda's own timeout would discard the whole batch's result
+     */
+    public VoiceEmbeddingHandler(BatchProcessor batches, PipelineMetrics metrics, Duration margin, Clock clock) {
+        this.batches = batches;
+        this.metrics = metrics;
+        this.margin = margin;
+        this.clock = clock;
+    }
+
+    @Override
+    public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
+        try (MDC.MDCCloseable r = MDC.putCloseable("aws_request_id", context.getAwsRequestId())) {
+            List<QueueMessage> messages = SqsEventRecords.toQueueMessages(event);
+            Instant deadline = clock.instant()
+                    .plusMillis(context.getRemainingTimeInMillis())
+                    .minus(margin);
+            BatchOutcome outcome = batches.process(messages, SqsEventRecords.isFifo(event), deadline);
+            metrics.flush();
+            return new SQSBatchResponse(outcome.failedMessageIds().stream()
+                    .map(SQSBatchResponse.BatchItemFailure::new)
+                    .toList());
+        }
+    }
+
+    /**
+     * The container-scoped runtime: created once, on first use, from the environment; never closed (Lambda
+     * freezes and eventually discards the container; connections die with it).
+     */
+    static final class ContainerRuntime {
+        private static volatile WorkerRuntime runtime;
+
+        private ContainerRuntime() {
+        }
+
+        static WorkerRuntime get() {
+            WorkerRuntime r = runtime;
+            if (r == null) {
+                synchronized (ContainerRuntime.class) {
+                    r = runtime;
+                    if (r == null) {
+                        r = WorkerRuntime.fromEnvironment(System.getenv(), "timbre-lambda");
+                        runtime = r;
+                    }
+                }
+            }
+            return r;
+        }
+    }
+}

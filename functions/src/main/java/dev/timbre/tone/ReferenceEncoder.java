@@ -1,9 +1,9 @@
 package dev.timbre.tone;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
@@ -12,7 +12,7 @@ import ai.djl.nn.norm.LayerNorm;
 
 /**
  * OpenVoice {@code ReferenceEncoder} forward ({@code models.py:341-359}) on shared read-only weights:
- * LayerNorm over the bins, 6 × (conv 3×3 stride 2 pad 1 + ReLU, over time blocks: {@link TimeBlocks}), channel-major flatten to
+ * LayerNorm over the bins, 6 × (conv 3×3 stride 2 pad 1 + ReLU, per time block: {@link TimeBlocks}), channel-major flatten to
  * {@code [T', C·F']}, GRU with h0 = 0 keeping only the final hidden state, linear projection, no activation.
  *
  * <p>Stateless; thread-safe. Each op takes the per-call activation as its first operand, so results attach
@@ -21,7 +21,7 @@ import ai.djl.nn.norm.LayerNorm;
 final class ReferenceEncoder {
     static final float LAYER_NORM_EPS = 1e-5f;
     private static final Shape STRIDE = new Shape(2, 2);
-    private static final Shape FREQUENCY_PADDING = new Shape(0, 1);
+    private static final Shape PADDING = new Shape(1, 1);
     private static final Shape DILATION = new Shape(1, 1);
 
     private final ToneColorWeights weights;
@@ -34,49 +34,32 @@ final class ReferenceEncoder {
      * Normalised and convolved features of one time block.
      *
      * @param spec   spectrogram frames {@code ranges[0]}, {@code [rows, bins]}
-     * @param blocks the whole recording's layer lengths
      * @param ranges rows of every layer this block produces ({@link TimeBlocks#rangesFor})
      * @return final conv rows {@code ranges[6]} as {@code [rows', C·F']} (channel-major: feature index
      *         {@code c·F' + f}), in spec's manager
      */
-    NDArray features(NDArray spec, TimeBlocks blocks, int[][] ranges) {
+    NDArray features(NDArray spec, int[][] ranges) {
         long frames = spec.getShape().get(0);
         long bins = spec.getShape().get(1);
         NDArray x = LayerNorm.layerNorm(spec.reshape(1, 1, frames, bins), new Shape(bins),
                 weights.layerNormGamma, weights.layerNormBeta, LAYER_NORM_EPS).singletonOrThrow();
         for (int k = 1; k <= ToneColorWeights.CONV_LAYERS; k++) {
-            // Time padding is explicit: a zero row only at a true edge of the recording, none at a block
-            // boundary, where the neighbouring rows are real data. Frequency keeps the conv's own padding.
-            x = padTime(x, TimeBlocks.zeroRowAbove(ranges, k), blocks.zeroRowBelow(ranges, k));
-            int expectedRows = 2 * (ranges[k][1] - ranges[k][0]) + 1;
-            if (x.getShape().get(2) != expectedRows) {
-                throw new IllegalStateException("layer " + k + ": " + x.getShape().get(2)
-                        + " input rows for " + (ranges[k][1] - ranges[k][0]) + " outputs");
-            }
-            x = Conv2d.conv2d(x, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, FREQUENCY_PADDING,
-                    DILATION).singletonOrThrow();
+            x = Conv2d.conv2d(x, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING, DILATION)
+                    .singletonOrThrow();
             x = Activation.relu(x);
+            int keep = ranges[k][1] - ranges[k][0];
+            int crop = TimeBlocks.croppedAtTop(ranges, k);
+            long produced = x.getShape().get(2);
+            if (produced < crop + keep) {
+                throw new IllegalStateException("layer " + k + ": " + produced + " rows for " + keep + " outputs");
+            }
+            if (crop > 0 || produced > keep) {
+                x = x.get(new NDIndex(":, :, {}:{}", crop, crop + keep));
+            }
         }
         // [1, C, T', F'] -> [1, T', C, F'] -> [T', C·F']: models.py:351-354
         Shape s = x.getShape();
         return x.transpose(0, 2, 1, 3).reshape(s.get(2), s.get(1) * s.get(3));
-    }
-
-    private static NDArray padTime(NDArray x, boolean above, boolean below) {
-        if (!above && !below) {
-            return x;
-        }
-        Shape s = x.getShape();
-        NDArray zeros = x.getManager().zeros(new Shape(s.get(0), s.get(1), 1, s.get(3)));
-        NDList parts = new NDList(3);
-        if (above) {
-            parts.add(zeros);
-        }
-        parts.add(x);
-        if (below) {
-            parts.add(zeros);
-        }
-        return NDArrays.concat(parts, 2);
     }
 
     /**

@@ -60,28 +60,55 @@ public final class ToneColorConverter implements AutoCloseable {
      * @throws IllegalArgumentException if the input is too short or has a NaN or infinite sample
      */
     public float[] embed(float[] monoAtModelRate) {
+        return embedTimed(monoAtModelRate).embedding();
+    }
+
+    /**
+     * {@link #embed}, also reporting where the time went (for benchmarks and metrics). PyTorch CPU ops run
+     * eagerly on the calling thread, so wall time around them is their cost.
+     */
+    public Timed embedTimed(float[] monoAtModelRate) {
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("converter of thread " + owner.getName() + " used by "
                     + Thread.currentThread().getName() + "; take one per thread from the extractor");
         }
         checkSamples(monoAtModelRate);
+        long spectrogramNanos = 0;
+        long encoderNanos = 0;
         try (NDManager call = manager.newSubManager()) {
             TimeBlocks blocks = new TimeBlocks(spectrogram.frames(monoAtModelRate.length));
             NDList features = new NDList();
             for (int[] block : blocks.blocks(blockOutputs)) {
                 try (NDManager blockScope = call.newSubManager()) {
+                    long t0 = System.nanoTime();
                     int[][] ranges = blocks.rangesFor(block[0], block[1]);
                     long[] samples = spectrogram.sampleRange(ranges[0][0], ranges[0][1]);
                     float[] padded = spectrogram.reflectPadded(monoAtModelRate, samples[0], samples[1]);
                     NDArray spec = spectrogram.magnitude(blockScope, padded, weights.hannWindow);
-                    NDArray blockFeatures = encoder.features(spec, blocks, ranges);
+                    long t1 = System.nanoTime();
+                    NDArray blockFeatures = encoder.features(spec, ranges);
                     blockFeatures.attach(call); // survives the block scope; everything else is freed now
                     features.add(blockFeatures);
+                    spectrogramNanos += t1 - t0;
+                    encoderNanos += System.nanoTime() - t1;
                 }
             }
+            long t2 = System.nanoTime();
             NDArray sequence = features.size() == 1 ? features.get(0) : NDArrays.concat(features, 0);
-            return encoder.embedding(call, sequence);
+            float[] embedding = encoder.embedding(call, sequence);
+            encoderNanos += System.nanoTime() - t2;
+            return new Timed(embedding, spectrogramNanos, encoderNanos);
         }
+    }
+
+    /**
+     * An embedding and the time spent on it.
+     *
+     * @param embedding        {@code gin_channels} floats
+     * @param spectrogramNanos reflect pad, STFT and magnitude
+     * @param encoderNanos     LayerNorm, convs, GRU and projection
+     */
+    public record Timed(float[] embedding, long spectrogramNanos, long encoderNanos) {
     }
 
     /** Arrays still attached to this converter's manager (0 between calls; a leak test hook). */

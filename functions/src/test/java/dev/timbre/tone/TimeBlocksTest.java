@@ -43,10 +43,10 @@ class TimeBlocksTest {
     }
 
     @Test
-    void everyBlockFeedsEachConvExactlyTwoRowsPerOutputPlusOne() {
-        // What makes a block compute the same sums as the whole-file conv: rows below plus explicit zero rows
-        // are exactly the 2n+1 rows a stride-2, kernel-3 conv without time padding needs for n outputs, and
-        // blocks tile the output without gaps or overlap.
+    void everyKeptOutputReadsExactlyTheRowsTheWholeFileConvReads() {
+        // What makes a block compute the same sums as the whole-file conv: with the conv's own padding of 1,
+        // every kept output is centred on the same row as in the whole-file conv, and each row it reads is
+        // either in the block's input or outside the recording (a padding zero in both). Blocks tile T'.
         for (int frames = 1; frames < 5000; frames += 37) {
             TimeBlocks blocks = new TimeBlocks(frames);
             for (int size = 1; size <= 20; size += 3) {
@@ -56,12 +56,23 @@ class TimeBlocksTest {
                     next = block[1];
                     int[][] ranges = blocks.rangesFor(block[0], block[1]);
                     for (int k = 1; k <= TimeBlocks.LAYERS; k++) {
-                        int rows = ranges[k - 1][1] - ranges[k - 1][0]
-                                + (TimeBlocks.zeroRowAbove(ranges, k) ? 1 : 0)
-                                + (blocks.zeroRowBelow(ranges, k) ? 1 : 0);
-                        assertEquals(2 * (ranges[k][1] - ranges[k][0]) + 1, rows,
-                                "frames " + frames + " block " + block[0] + ".." + block[1] + " layer " + k);
-                        assertTrue(ranges[k - 1][0] >= 0 && ranges[k - 1][1] <= blocks.length(k - 1));
+                        String where = "frames " + frames + " block " + block[0] + ".." + block[1] + " layer " + k;
+                        int inStart = ranges[k - 1][0];
+                        int inEnd = ranges[k - 1][1];
+                        int below = blocks.length(k - 1);
+                        int crop = TimeBlocks.croppedAtTop(ranges, k);
+                        int produced = (inEnd - inStart - 1) / 2 + 1;
+                        assertTrue(produced >= crop + ranges[k][1] - ranges[k][0], where);
+                        assertEquals(0, inStart % 2, where + ": input starts on an even row");
+                        assertTrue(inStart >= 0 && inEnd <= below, where);
+                        for (int o = ranges[k][0]; o < ranges[k][1]; o++) {
+                            int local = crop + o - ranges[k][0];
+                            assertEquals(2 * o, inStart + 2 * local, where + ": centre of output " + o);
+                            for (int row = 2 * o - 1; row <= 2 * o + 1; row++) {
+                                boolean padding = row < 0 || row >= below;
+                                assertTrue(padding || (row >= inStart && row < inEnd), where + " row " + row);
+                            }
+                        }
                     }
                 }
                 assertEquals(blocks.length(TimeBlocks.LAYERS), next, "blocks cover T'");

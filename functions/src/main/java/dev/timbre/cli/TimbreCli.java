@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TimbreCli.Version.class,
         description = "Voice recordings to OpenVoice-compatible tone-color embeddings.",
-        subcommands = {ExtractCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, ExtractCommand.class, CommandLine.HelpCommand.class})
 public final class TimbreCli implements Runnable {
 
     @CommandLine.Spec

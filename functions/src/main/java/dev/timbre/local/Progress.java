@@ -12,12 +12,14 @@ public final class Progress {
     private final PrintStream out;
     private final boolean terminal;
     private final int total;
-    private final long startNanos = System.nanoTime();
+    private final long startNanos;
     private long lastPlainLine;
     private String lastText = "";
 
-    public Progress(PrintStream out, boolean terminal, int total) {
+    /** @param startNanos {@link System#nanoTime()} when the first job was submitted */
+    public Progress(PrintStream out, boolean terminal, int total, long startNanos) {
         this.out = out;
+        this.startNanos = startNanos;
         this.terminal = terminal;
         this.total = total;
     }

@@ -53,6 +53,8 @@ class EmbeddedServersTest {
 
             // SQS: after maxReceiveCount receives without delete, the next receive moves the message to the DLQ
             EmbeddedSqs.QueuePair queues = sqs.createQueueWithDlq("jobs", 2, Duration.ofSeconds(0));
+            assertEquals(sqs.endpoint() + "/000000000000/jobs", queues.queueUrl(), "queue URLs name the real port");
+            assertEquals(sqs.endpoint() + "/000000000000/jobs-dlq", queues.dlqUrl());
             try (SqsClient client = sqs.newClient()) {
                 client.sendMessage(b -> b.queueUrl(queues.queueUrl()).messageBody("{\"job_id\":\"x\"}"));
                 for (int receive = 1; receive <= 2; receive++) {

@@ -24,8 +24,11 @@ import java.util.UUID;
  */
 public final class SqsEvents {
 
-    public static final Path SAMPLE = Path.of("..", "infra", "events", "sqs-receive-message.json");
-    public static final Path SAMPLE_FIFO = Path.of("..", "infra", "events", "sqs-receive-message-fifo.json");
+    /** Tests run in functions/, the benchmark in the repository root. */
+    private static final Path EVENTS = Files.isDirectory(Path.of("infra", "events"))
+            ? Path.of("infra", "events") : Path.of("..", "infra", "events");
+    public static final Path SAMPLE = EVENTS.resolve("sqs-receive-message.json");
+    public static final Path SAMPLE_FIFO = EVENTS.resolve("sqs-receive-message-fifo.json");
     public static final String STANDARD_ARN = "arn:aws:sqs:us-east-1:123456789012:timbre-jobs";
     public static final String FIFO_ARN = "arn:aws:sqs:us-east-1:123456789012:timbre-jobs.fifo";
 

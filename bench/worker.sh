@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Worker throughput (issue 3): jobs/s for 10 s clips through the real pipeline and the embedded servers, for the
+# seed design (one job at a time) and the worker pool at 1, 2, 4, 8 threads; then again with 100 ms added to every
+# S3 HEAD/GET. Writes its section of docs/benchmarks.md (between the worker markers) and prints it.
+# Needs Postgres on 127.0.0.1:5432 (user postgres, trust), like the tests.
+#
+#   bench/worker.sh                          # JOBS=20 THREADS=1,2,4,8 LATENCY_MS=100
+#   JOBS=40 TIMBRE_BUILD_DIR=target-x bench/worker.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-worker}"
+JOBS="${JOBS:-20}"
+THREADS="${THREADS:-1,2,4,8}"
+LATENCY_MS="${LATENCY_MS:-100}"
+
+echo "building test classes in functions/$BUILD_DIR ..." >&2
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+CP_FILE="functions/$BUILD_DIR/bench.classpath"
+if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
+  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
+fi
+CP="functions/$BUILD_DIR/test-classes:functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+cat > "$TMP/logback.xml" <<'XML'
+<configuration>
+  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="ERR"/></root>
+  <logger name="io.qdrant.client" level="OFF"/>
+</configuration>
+XML
+
+exec java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+  dev.timbre.bench.WorkerThroughputBenchmark --jobs "$JOBS" --threads "$THREADS" --latency-ms "$LATENCY_MS" \
+  --docs docs/benchmarks.md --command "bench/worker.sh (JOBS=$JOBS THREADS=$THREADS LATENCY_MS=$LATENCY_MS)"

@@ -39,14 +39,14 @@ public final class DatabasePool {
             hikari.setPassword(password);
         }
         hikari.setMaximumPoolSize(maxPoolSize);
-        // Lambda containers idle between invocations: no standing minimum keeps idle connections open needlessly
+        // Lambda containers idle between invocations: keep one warm connection, open the rest on demand
         hikari.setMinimumIdle(1);
         hikari.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
         hikari.setValidationTimeout(Duration.ofSeconds(2).toMillis());
         // Fail at start-up, not at the first job, when the database is unreachable or the credentials are wrong
         hikari.setInitializationFailTimeout(CONNECTION_TIMEOUT.toMillis());
-        // Every statement gets a server-side bound too, so a locked row cannot hold a worker past its deadline
-        hikari.addDataSourceProperty("options", "-c statement_timeout=30000 -c lock_timeout=10000");
+        // Statements are bounded by the stores (Statement.setQueryTimeout), not by startup "options": RDS Proxy
+        // refuses startup options, and SET in connectionInitSql would pin every Lambda session to one backend
         hikari.addDataSourceProperty("connectTimeout", "5");
         hikari.addDataSourceProperty("socketTimeout", "60");
         hikari.addDataSourceProperty("tcpKeepAlive", "true");

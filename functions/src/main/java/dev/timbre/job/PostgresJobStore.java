@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,10 +28,23 @@ public final class PostgresJobStore implements JobStore {
     private static final String COLUMNS = "id, voice_id, s3_key, status, attempts, result::text AS result, error, "
             + "is_deleted, created_at, updated_at, started_at, finished_at";
 
+    /**
+     * Longest a single statement may run, waiting for row locks included; then the driver cancels it (SQLSTATE
+     * 57014, transient) so a stuck row cannot hold a worker past the Lambda deadline.
+     */
+    public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(10);
+
     private final DataSource dataSource;
+    private final int statementTimeoutSeconds;
 
     public PostgresJobStore(DataSource dataSource) {
+        this(dataSource, DEFAULT_STATEMENT_TIMEOUT);
+    }
+
+    /** @param statementTimeout bound of each statement, whole seconds (at least 1) */
+    public PostgresJobStore(DataSource dataSource, Duration statementTimeout) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.statementTimeoutSeconds = (int) Math.max(1, statementTimeout.toSeconds());
     }
 
     @Override
@@ -42,6 +56,7 @@ public final class PostgresJobStore implements JobStore {
                             + " updated_at = now(), finished_at = NULL"
                             + " WHERE id = ? AND is_deleted = false AND status IN ('PENDING', 'PROCESSING', 'FAILED')"
                             + " RETURNING attempts")) {
+                update.setQueryTimeout(statementTimeoutSeconds);
                 update.setObject(1, jobId);
                 try (ResultSet rs = update.executeQuery()) {
                     if (rs.next()) {
@@ -53,6 +68,7 @@ public final class PostgresJobStore implements JobStore {
             // move on from COMPLETED by deletion, so reading after the update cannot mistake one for the other.
             try (PreparedStatement read = c.prepareStatement(
                     "SELECT status, is_deleted FROM voice_processing_jobs WHERE id = ?")) {
+                read.setQueryTimeout(statementTimeoutSeconds);
                 read.setObject(1, jobId);
                 try (ResultSet rs = read.executeQuery()) {
                     if (rs.next() && !rs.getBoolean("is_deleted")
@@ -124,6 +140,7 @@ public final class PostgresJobStore implements JobStore {
         try (Connection c = dataSource.getConnection();
              PreparedStatement read = c.prepareStatement(
                      "SELECT " + COLUMNS + " FROM voice_processing_jobs WHERE id = ?")) {
+            read.setQueryTimeout(statementTimeoutSeconds);
             read.setObject(1, jobId);
             try (ResultSet rs = read.executeQuery()) {
                 return rs.next() ? Optional.of(toRecord(rs)) : Optional.empty();
@@ -135,6 +152,7 @@ public final class PostgresJobStore implements JobStore {
 
     private int update(String action, String sql, Object... parameters) {
         try (Connection c = dataSource.getConnection(); PreparedStatement statement = c.prepareStatement(sql)) {
+            statement.setQueryTimeout(statementTimeoutSeconds);
             for (int i = 0; i < parameters.length; i++) {
                 statement.setObject(i + 1, parameters[i]);
             }

@@ -29,6 +29,9 @@ import javax.sql.DataSource;
  */
 public final class PostgresEmbeddingStore implements EmbeddingStore {
 
+    /** Bound of one statement (driver-side cancel, SQLSTATE 57014, transient); a search scans the table. */
+    static final int STATEMENT_TIMEOUT_SECONDS = 15;
+
     private final DataSource dataSource;
     private final String collection;
     private final int dimension;
@@ -73,6 +76,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
                              + " job_id = excluded.job_id, model = excluded.model,"
                              + " processed_at = excluded.processed_at, duration_s = excluded.duration_s,"
                              + " vector = excluded.vector, norm = excluded.norm")) {
+            upsert.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             upsert.setString(1, collection);
             upsert.setObject(2, embedding.jobId());
             upsert.setString(3, embedding.voiceId());
@@ -94,6 +98,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
              PreparedStatement read = c.prepareStatement(
                      "SELECT voice_id, model, processed_at, duration_s, vector FROM voice_embeddings"
                              + " WHERE collection = ? AND point_id = ?")) {
+            read.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             read.setString(1, collection);
             read.setObject(2, pointId);
             try (ResultSet rs = read.executeQuery()) {
@@ -132,6 +137,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
                              + "   / (norm * ?) AS score"
                              + " FROM voice_embeddings WHERE collection = ? AND norm > 0"
                              + " ORDER BY score DESC, point_id LIMIT ?")) {
+            search.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             search.setArray(1, realArray(c, vector));
             search.setDouble(2, queryNorm);
             search.setString(3, collection);

@@ -13,6 +13,7 @@ import dev.timbre.testing.TestDatabase;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -293,13 +294,9 @@ class PostgresJobStoreTest {
         }
 
         @Test
-        void rowLockedPastTheLockTimeoutIsTransient() throws Exception {
+        void rowLockedPastTheStatementTimeoutIsTransient() throws Exception {
             UUID id = newJob();
-            PGSimpleDataSource impatient = new PGSimpleDataSource();
-            impatient.setURL(db.jdbcUrl());
-            impatient.setUser(db.user());
-            impatient.setOptions("-c lock_timeout=200");
-            JobStore store = new PostgresJobStore(impatient);
+            JobStore impatient = new PostgresJobStore(db.dataSource(), Duration.ofSeconds(1));
 
             try (Connection holder = db.dataSource().getConnection()) {
                 holder.setAutoCommit(false);
@@ -308,11 +305,16 @@ class PostgresJobStoreTest {
                     lock.setObject(1, id);
                     lock.executeQuery().close();
                 }
+                long started = System.nanoTime();
 
-                TransientJobException e = assertThrows(TransientJobException.class, () -> store.pickUp(id));
-                assertTrue(e.getMessage().contains("55P03"), e.getMessage());
+                TransientJobException e = assertThrows(TransientJobException.class, () -> impatient.pickUp(id));
+
+                long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                assertTrue(e.getMessage().contains("57014"), e.getMessage());
+                assertTrue(elapsedMs < 5_000, "cancelled after " + elapsedMs + " ms");
                 holder.rollback();
             }
+            assertEquals(JobStatus.PENDING, row(id).status(), "the cancelled pick-up changed nothing");
         }
 
         @Test

@@ -129,6 +129,8 @@ class ForwardingTest {
 
         // when
         new SqsCollector(sqs.client(), queueUrl).awaitIds(ids, TIMEOUT);
+        // SQS can hold a message before the bridge has read the response: wait for the bridge's own count
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().forwardedCount() == 11));
 
         // then
         assertEquals(2, bridge.metrics().batchCount(), "10 entries in the first batch, the 11th in a second");
@@ -158,6 +160,7 @@ class ForwardingTest {
 
         // then
         assertEquals(6, got.size());
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().forwardedCount() == 6), "bridge read every response");
         assertTrue(bridge.metrics().largestBatchBytes() <= 1_048_576, "no batch over 1 MiB");
         assertEquals(1_048_576, bridge.metrics().largestBatchBytes(), "the exact-size message went alone");
         assertTrue(bridge.metrics().batchCount() >= 4, "5×400 KB need at least 3 batches, plus the 1 MiB one");
@@ -205,8 +208,8 @@ class ForwardingTest {
         assertTrue(charHeaders.get("x-timbre-dead-letter-reason").toString().contains("SQS refused"));
         assertEquals("MessageTooLong", dead.get("poison-big").getProps().getHeaders()
                 .get("x-timbre-dead-letter-code").toString());
-        assertEquals(1, bridge.metrics().deadLetteredCount("InvalidAttributeValue"));
-        assertEquals(1, bridge.metrics().deadLetteredCount("MessageTooLong"));
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("InvalidAttributeValue") == 1));
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("MessageTooLong") == 1));
         assertEquals(0, rabbit.ready(queue));
     }
 

@@ -3,12 +3,15 @@
 # 3 s / 10 s / 30 s clips, same clips and converter, same run; plus peak RSS for a 600 s input.
 # Writes its section of docs/benchmarks.md (between the extract markers) and prints a summary.
 #
-#   bench/extract.sh                      # REPS=30 WARMUP=5 by default
-#   REPS=50 TIMBRE_BUILD_DIR=target-x bench/extract.sh
+#   bench/extract.sh          # ROUNDS=3 REPS=30 WARMUP=5 LONG_SECONDS=600 TIMBRE_BUILD_DIR=target-bench by default
+#   ROUNDS=5 TIMBRE_BUILD_DIR=target-x bench/extract.sh
+# Rounds alternate the PyTorch reference (infra/model/bench_reference.py, run by the Java benchmark as a
+# subprocess) and Java, so load from other jobs falls on both alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
+ROUNDS="${ROUNDS:-3}"
 REPS="${REPS:-30}"
 WARMUP="${WARMUP:-5}"
 LONG_SECONDS="${LONG_SECONDS:-600}"
@@ -43,15 +46,12 @@ XML
 JAVA=(java -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true
       -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP")
 
-echo "PyTorch reference ($REPS reps) ..." >&2
-"$PYTHON" infra/model/bench_reference.py --converter "$CONVERTER" --reps "$REPS" --warmup "$WARMUP" \
-  --write-wavs "$TMP/clips" --embed-out "$TMP/torch-embed.json" > "$TMP/torch.json"
-
-echo "Java: peak RSS for a ${LONG_SECONDS} s input (own JVM) ..." >&2
+echo "Java: peak RSS for a ${LONG_SECONDS} s input (own JVM: the peak is per process) ..." >&2
 "${JAVA[@]}" -Xmx1g dev.timbre.bench.ExtractionBenchmark --converter "$CONVERTER" \
   --peak-rss-seconds "$LONG_SECONDS" | grep '^{' > "$TMP/rss.json"
 
-echo "Java ($REPS reps) ..." >&2
-"${JAVA[@]}" dev.timbre.bench.ExtractionBenchmark --converter "$CONVERTER" --clips "$TMP/clips" \
-  --torch-json "$TMP/torch.json" --torch-embed "$TMP/torch-embed.json" --rss-json "$TMP/rss.json" \
-  --reps "$REPS" --warmup "$WARMUP" --docs docs/benchmarks.md --command "bench/extract.sh (REPS=$REPS WARMUP=$WARMUP)"
+echo "PyTorch and Java, $ROUNDS alternating rounds of $REPS calls per clip ..." >&2
+"${JAVA[@]}" dev.timbre.bench.ExtractionBenchmark --converter "$CONVERTER" --python "$PYTHON" \
+  --reference infra/model/bench_reference.py --rounds "$ROUNDS" --reps "$REPS" --warmup "$WARMUP" \
+  --rss-json "$TMP/rss.json" --docs docs/benchmarks.md \
+  --command "bench/extract.sh (ROUNDS=$ROUNDS REPS=$REPS WARMUP=$WARMUP LONG_SECONDS=$LONG_SECONDS)"

@@ -17,11 +17,13 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
  * Extraction time of the Java port against PyTorch eager, 1 thread each (not a test; run {@code bench/extract.sh}).
@@ -32,8 +34,10 @@ import java.util.Random;
  * cannot be reported. With {@code --peak-rss-seconds S} it instead embeds one S-second signal and prints the
  * process's peak RSS (run it in a fresh JVM: the peak is per process).
  *
- * <p>Options: {@code --converter DIR --clips DIR --torch-json FILE --torch-embed FILE [--rss-json FILE]
- * [--reps 30] [--warmup 5] [--docs docs/benchmarks.md] [--command "bench/extract.sh"]}.
+ * <p>It runs the reference itself ({@code /usr/bin/python3 infra/model/bench_reference.py}) as a subprocess,
+ * alternating rounds of PyTorch and Java. Options: {@code [--converter DIR] [--rounds 3] [--reps 30] [--warmup 5]
+ * [--python /usr/bin/python3] [--reference infra/model/bench_reference.py] [--rss-json FILE]
+ * [--docs docs/benchmarks.md] [--command "bench/extract.sh"]}; paths are relative to the repository root.
  */
 public final class ExtractionBenchmark {
     static final String BEGIN = "<!-- extract:begin -->";
@@ -52,60 +56,142 @@ public final class ExtractionBenchmark {
         }
         int reps = Integer.parseInt(args.getOrDefault("reps", "30"));
         int warmup = Integer.parseInt(args.getOrDefault("warmup", "5"));
-        Path clips = Path.of(required(args, "clips"));
-        JsonNode torch = JSON.readTree(Path.of(required(args, "torch-json")).toFile());
-        JsonNode torchEmbed = JSON.readTree(Path.of(required(args, "torch-embed")).toFile());
+        int rounds = Integer.parseInt(args.getOrDefault("rounds", "3"));
+        List<String> reference = List.of(args.getOrDefault("python", "/usr/bin/python3"),
+                args.getOrDefault("reference", "infra/model/bench_reference.py"), "--converter", converter.toString(),
+                "--reps", Integer.toString(reps), "--warmup", Integer.toString(warmup));
+        Path work = Files.createTempDirectory("timbre-extract-bench");
         String loadBefore = loadAverage();
 
-        List<Row> rows = new ArrayList<>();
+        // Rounds alternate PyTorch (a subprocess) and Java (this warm JVM), so load from other jobs on a shared
+        // machine falls on both sides alike; each statistic is the median over rounds.
+        Map<Integer, List<double[]>> javaRounds = new TreeMap<>();
+        Map<Integer, List<JsonNode>> torchRounds = new TreeMap<>();
+        Map<Integer, Double> diffs = new TreeMap<>();
+        JsonNode torchFirst = null;
         try (ToneColorExtractor extractor = ToneColorExtractor.load(converter, AudioLimits.DEFAULT)) {
-            AudioLoader loader = new AudioLoader(AudioLimits.DEFAULT);
             ToneColorConverter converter1 = extractor.converterForCurrentThread();
-            for (JsonNode clip : torchEmbed.get("clips")) {
-                int seconds = clip.get("seconds").asInt();
-                LoadedAudio audio = loader.load(Files.readAllBytes(clips.resolve(clip.get("file").asText())),
-                        extractor.sampleRate());
-                if (audio.samples().length != clip.get("num_samples").asInt()) {
-                    throw new IllegalStateException(clip.get("file") + ": " + audio.samples().length + " samples");
+            Map<Integer, float[]> clips = new TreeMap<>();
+            for (int round = 0; round < rounds; round++) {
+                List<String> command = new ArrayList<>(reference);
+                if (round == 0) {
+                    command.addAll(List.of("--write-wavs", work.resolve("clips").toString(),
+                            "--embed-out", work.resolve("torch-embed.json").toString()));
                 }
-                double diff = maxAbsDiff(clip.get("embedding"), converter1.embed(audio.samples()));
-                if (diff > 1e-4) {
-                    throw new IllegalStateException(seconds + " s: Java differs from PyTorch by " + diff);
+                JsonNode torch = runReference(command);
+                if (round == 0) {
+                    torchFirst = torch;
+                    loadClips(extractor, work, clips, diffs);
                 }
-                for (int i = 0; i < warmup; i++) {
-                    converter1.embed(audio.samples());
+                for (JsonNode result : torch.get("results")) {
+                    torchRounds.computeIfAbsent(result.get("seconds").asInt(), s -> new ArrayList<>()).add(result);
                 }
-                double[] total = new double[reps];
-                double[] spectrogram = new double[reps];
-                double[] encoder = new double[reps];
-                for (int i = 0; i < reps; i++) {
-                    long t0 = System.nanoTime();
-                    ToneColorConverter.Timed timed = converter1.embedTimed(audio.samples());
-                    total[i] = (System.nanoTime() - t0) / 1e6;
-                    spectrogram[i] = timed.spectrogramNanos() / 1e6;
-                    encoder[i] = timed.encoderNanos() / 1e6;
+                for (Map.Entry<Integer, float[]> clip : clips.entrySet()) {
+                    double[] stats = timeJava(converter1, clip.getValue(), warmup, reps);
+                    javaRounds.computeIfAbsent(clip.getKey(), s -> new ArrayList<>()).add(stats);
+                    JsonNode t = torchRounds.get(clip.getKey()).get(round);
+                    System.out.printf(Locale.ROOT, "round %d, %2d s: Java median %.1f ms (min %.1f), PyTorch median"
+                                    + " %.1f ms (min %.1f)%n", round + 1, clip.getKey(), stats[0], stats[1],
+                            t.get("median_ms").asDouble(), t.get("min_ms").asDouble());
                 }
-                JsonNode reference = torchResult(torch, seconds);
-                Row row = new Row(seconds, percentile(total, 50), min(total), percentile(total, 90),
-                        percentile(spectrogram, 50), percentile(encoder, 50),
-                        reference.get("median_ms").asDouble(), reference.get("min_ms").asDouble(),
-                        reference.get("p90_ms").asDouble(), reference.get("spectrogram_median_ms").asDouble(),
-                        reference.get("encoder_median_ms").asDouble(), diff);
-                rows.add(row);
-                System.out.printf(Locale.ROOT, "%2d s: Java median %.1f ms (min %.1f), PyTorch median %.1f ms"
-                        + " (min %.1f), ratio %.2f, max abs diff %.2g%n", seconds, row.javaMedian, row.javaMin,
-                        row.torchMedian, row.torchMin, row.torchMedian / row.javaMedian, diff);
             }
+        } finally {
+            deleteTree(work);
         }
         String loadAfter = loadAverage();
+
+        List<Row> rows = new ArrayList<>();
+        for (Map.Entry<Integer, List<double[]>> e : javaRounds.entrySet()) {
+            List<double[]> java = e.getValue();
+            List<JsonNode> torch = torchRounds.get(e.getKey());
+            Row row = new Row(e.getKey(), medianOf(java, 0), minOf(java, 1), medianOf(java, 2), medianOf(java, 3),
+                    medianOf(java, 4), medianOf(torch, "median_ms"), torch.stream()
+                    .mapToDouble(t -> t.get("min_ms").asDouble()).min().orElseThrow(), medianOf(torch, "p90_ms"),
+                    medianOf(torch, "spectrogram_median_ms"), medianOf(torch, "encoder_median_ms"),
+                    diffs.get(e.getKey()));
+            rows.add(row);
+            System.out.printf(Locale.ROOT, "%2d s: Java median %.1f ms (min %.1f), PyTorch median %.1f ms (min %.1f),"
+                            + " PyTorch/Java %.2f, max abs diff %.2g%n", row.seconds, row.javaMedian, row.javaMin,
+                    row.torchMedian, row.torchMin, row.torchMedian / row.javaMedian, row.maxAbsDiff);
+        }
         JsonNode rss = args.containsKey("rss-json") ? JSON.readTree(Path.of(args.get("rss-json")).toFile()) : null;
-        String section = section(rows, torch, rss, reps, warmup, loadBefore, loadAfter,
+        String section = section(rows, torchFirst, rss, reps, warmup, rounds, loadBefore, loadAfter,
                 args.getOrDefault("command", "bench/extract.sh"));
         if (args.containsKey("docs")) {
             writeSection(Path.of(args.get("docs")), section);
             System.out.println("wrote " + args.get("docs"));
         } else {
             System.out.println(section);
+        }
+    }
+
+    /** Reads the reference's clips (exact float32 samples) and checks Java's embeddings against PyTorch's. */
+    private static void loadClips(ToneColorExtractor extractor, Path work, Map<Integer, float[]> clips,
+                                  Map<Integer, Double> diffs) throws IOException {
+        JsonNode torchEmbed = JSON.readTree(work.resolve("torch-embed.json").toFile());
+        AudioLoader loader = new AudioLoader(AudioLimits.DEFAULT);
+        for (JsonNode clip : torchEmbed.get("clips")) {
+            int seconds = clip.get("seconds").asInt();
+            LoadedAudio audio = loader.load(Files.readAllBytes(work.resolve("clips").resolve(clip.get("file").asText())),
+                    extractor.sampleRate());
+            if (audio.samples().length != clip.get("num_samples").asInt()) {
+                throw new IllegalStateException(clip.get("file") + ": " + audio.samples().length + " samples");
+            }
+            double diff = maxAbsDiff(clip.get("embedding"), extractor.embed(audio.samples()));
+            if (diff > 1e-4) {
+                throw new IllegalStateException(seconds + " s: Java differs from PyTorch by " + diff);
+            }
+            clips.put(seconds, audio.samples());
+            diffs.put(seconds, diff);
+        }
+    }
+
+    /** @return {median, min, p90, spectrogram median, encoder median} in ms */
+    private static double[] timeJava(ToneColorConverter converter, float[] samples, int warmup, int reps) {
+        for (int i = 0; i < warmup; i++) {
+            converter.embed(samples);
+        }
+        double[] total = new double[reps];
+        double[] spectrogram = new double[reps];
+        double[] encoder = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            ToneColorConverter.Timed timed = converter.embedTimed(samples);
+            total[i] = (System.nanoTime() - t0) / 1e6;
+            spectrogram[i] = timed.spectrogramNanos() / 1e6;
+            encoder[i] = timed.encoderNanos() / 1e6;
+        }
+        return new double[] {percentile(total, 50), min(total), percentile(total, 90), percentile(spectrogram, 50),
+                percentile(encoder, 50)};
+    }
+
+    private static JsonNode runReference(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = process.getInputStream().readAllBytes();
+        int status = process.waitFor();
+        if (status != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " exited with " + status);
+        }
+        return JSON.readTree(out);
+    }
+
+    private static double medianOf(List<double[]> rounds, int index) {
+        return percentile(rounds.stream().mapToDouble(r -> r[index]).toArray(), 50);
+    }
+
+    private static double minOf(List<double[]> rounds, int index) {
+        return rounds.stream().mapToDouble(r -> r[index]).min().orElseThrow();
+    }
+
+    private static double medianOf(List<JsonNode> rounds, String field) {
+        return percentile(rounds.stream().mapToDouble(r -> r.get(field).asDouble()).toArray(), 50);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
@@ -138,7 +224,7 @@ public final class ExtractionBenchmark {
         }
     }
 
-    private static String section(List<Row> rows, JsonNode torch, JsonNode rss, int reps, int warmup,
+    private static String section(List<Row> rows, JsonNode torch, JsonNode rss, int reps, int warmup, int rounds,
                                   String loadBefore, String loadAfter, String command) throws IOException {
         StringBuilder s = new StringBuilder();
         s.append(BEGIN).append('\n');
@@ -146,8 +232,9 @@ public final class ExtractionBenchmark {
         s.append("Compute of OpenVoice `extract_se` per clip (spectrogram + reference encoder; no file I/O, no ")
                 .append("decoding), 1 intra-op and 1 inter-op thread on both sides, same clips and same seeded ")
                 .append("converter (`infra/model/fixtures/converter`), same run. Java checks its embeddings ")
-                .append("against PyTorch's before timing. ").append(reps).append(" timed calls after ")
-                .append(warmup).append(" warm-ups per clip; ms.\n\n");
+                .append("against PyTorch's before timing. ").append(rounds).append(" rounds alternating PyTorch ")
+                .append("and Java, each ").append(reps).append(" timed calls after ").append(warmup)
+                .append(" warm-ups per clip; medians and p90 are medians over rounds, min is the lowest call; ms.\n\n");
         s.append("| clip | Java median | Java min | Java p90 | PyTorch median | PyTorch min | PyTorch p90 | ")
                 .append("PyTorch ÷ Java (median) | Java: spectrogram / encoder | PyTorch: spectrogram / encoder |")
                 .append(" max abs diff |\n");
@@ -176,7 +263,7 @@ public final class ExtractionBenchmark {
         if (rss != null) {
             s.append(String.format(Locale.ROOT, "Long input: a %d s signal takes %.1f s; the process's peak RSS "
                             + "goes from %d MiB (engine and weights loaded, warm) to %d MiB (`-Xmx%dm`). The "
-                            + "spectrogram and conv stack run over time blocks of 16 final conv rows (≈12 s "
+                            + "spectrogram and conv stack run over time blocks of 8 final conv rows (≈6 s "
                             + "of audio), bit-identical to one whole-file pass. With one whole-file pass, as "
                             + "OpenVoice runs it, 600 s peaked at 4.1 GB RSS in development measurements "
                             + "(the second conv's im2col buffer alone is about 1.9 GB).\n\n",

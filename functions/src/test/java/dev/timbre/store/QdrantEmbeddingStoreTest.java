@@ -212,6 +212,16 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
         }
 
         @Test
+        void httpsUrlSpeaksTlsSoAPlaintextServerCannotAnswer() {
+            // The fake serves plaintext gRPC: over https the client's TLS handshake must fail, proving TLS is on
+            try (EmbeddingStore tls = QdrantEmbeddingStore.connect(URI.create("https://127.0.0.1:" + qdrant.tcpPort()),
+                    Optional.empty(), "c", DIMENSION, Duration.ofSeconds(5))) {
+                TransientJobException e = assertThrows(TransientJobException.class, tls::ensureReady);
+                assertTrue(e.getMessage().contains("UNAVAILABLE"), e.getMessage());
+            }
+        }
+
+        @Test
         void missingApiKeyIsRefused() {
             qdrant.requireApiKey("secret-key");
 

@@ -73,7 +73,8 @@ public final class Bridge implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for the broker
      */
     public void start() throws IOException, InterruptedException {
-        http = new OpsHttpServer(config.httpPort(), metrics, source::ready, reachability::reachable);
+        http = new OpsHttpServer(config.httpPort(), metrics, () -> source.ready() && pipeline.running(),
+                reachability::reachable);
         probe.scheduleWithFixedDelay(reachability::probeIfIdle, 0, 2, TimeUnit.SECONDS);
         pipeline.start();
         if (source.connect(pipeline::offer)) {
@@ -91,7 +92,7 @@ public final class Bridge implements AutoCloseable {
     }
 
     public boolean ready() {
-        return source.ready() && reachability.reachable();
+        return source.ready() && pipeline.running() && reachability.reachable();
     }
 
     /** Graceful stop within {@code TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS}; never throws. */

@@ -188,6 +188,9 @@ public final class AmqpSource implements AutoCloseable {
             Session old = session;
             if (newChannel || old == null || !old.channel().isOpen()) {
                 session = openSession();
+                if (old != null) {
+                    old.acker().retire(); // its channel is closed; its deliveries come back from the broker
+                }
             } else {
                 ForwardingConsumer consumer = new ForwardingConsumer(old.channel(), old.acker(), old.consuming());
                 String tag = old.channel().basicConsume(config.amqpQueue(), false, consumer);

@@ -63,6 +63,11 @@ final class ChannelAcker {
         }
     }
 
+    /** Stops after the acks queued so far, without waiting (the channel was replaced). */
+    void retire() {
+        thread.shutdown();
+    }
+
     /** Sends the acks queued so far, then stops; waits at most {@code timeout}. */
     boolean finish(Duration timeout) throws InterruptedException {
         thread.shutdown();

@@ -77,6 +77,11 @@ public final class ForwardingPipeline {
         inbox.add(delivery);
     }
 
+    /** False once the batcher thread has ended: nothing would be forwarded any more. */
+    public boolean running() {
+        return batcher.isAlive();
+    }
+
     /** Batches in flight now (tests, health). */
     public int inFlightBatches() {
         return windowSize - window.availablePermits();

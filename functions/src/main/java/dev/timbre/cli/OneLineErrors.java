@@ -1,6 +1,7 @@
 package dev.timbre.cli;
 
 import dev.timbre.audio.InvalidAudioException;
+import dev.timbre.config.InvalidConfigException;
 import dev.timbre.tone.checkpoint.CheckpointException;
 import picocli.CommandLine;
 
@@ -27,7 +28,8 @@ final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
     static boolean isBadInput(Throwable e) {
         return e instanceof InvalidAudioException
                 || e instanceof CheckpointException
-                || e instanceof BadInputException;
+                || e instanceof BadInputException
+                || e instanceof InvalidConfigException;
     }
 
     static String oneLine(String s) {

@@ -1,5 +1,6 @@
 package dev.timbre.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +12,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = TimbreCli.Version.class,
         description = "Voice recordings to OpenVoice-compatible tone-color embeddings.",
-        subcommands = {DemoCommand.class, ExtractCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, ExtractCommand.class, WorkerCommand.class, SubmitCommand.class,
+                StatusCommand.class, SimilarCommand.class, MigrateCommand.class, CommandLine.HelpCommand.class})
 public final class TimbreCli implements Runnable {
 
     @CommandLine.Spec
@@ -26,9 +28,16 @@ public final class TimbreCli implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the CLI and returns the exit code instead of exiting, for tests. */
+    /** Runs the CLI on the process's stdout/stderr and returns the exit code instead of exiting. */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the CLI writing to the given streams (tests) and returns the exit code. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new TimbreCli());
+        cli.setOut(out);
+        cli.setErr(err);
         cli.setExecutionExceptionHandler(new OneLineErrors());
         return cli.execute(args);
     }

@@ -234,6 +234,55 @@ public record TimbreConfig(
                 + ", logFormat=" + logFormat + "]";
     }
 
+    /**
+     * Only the database settings, for commands that need nothing else ({@code ./timbre migrate}, {@code status}).
+     *
+     * @throws InvalidConfigException naming the first missing or malformed variable
+     */
+    public static DatabaseSettings databaseFromEnv(Map<String, String> env) {
+        Reader in = new Reader(env);
+        String dbUrl = in.required("TIMBRE_DB_URL");
+        if (!dbUrl.startsWith("jdbc:postgresql:")) {
+            throw new InvalidConfigException("TIMBRE_DB_URL must start with jdbc:postgresql:, was \""
+                    + maskUrlPassword(dbUrl) + "\"");
+        }
+        return new DatabaseSettings(dbUrl, in.required("TIMBRE_DB_USER"), in.optional("TIMBRE_DB_PASSWORD"));
+    }
+
+    /**
+     * Where producers publish job messages ({@code ./timbre submit}): RabbitMQ when {@code TIMBRE_AMQP_URL} is set
+     * (queue {@code TIMBRE_AMQP_QUEUE}, default {@code voice_processing}), else straight to {@code TIMBRE_QUEUE_URL}.
+     */
+    public static PublishSettings publishingFromEnv(Map<String, String> env) {
+        Reader in = new Reader(env);
+        Optional<String> amqpUrl = in.optional("TIMBRE_AMQP_URL");
+        amqpUrl.ifPresent(u -> {
+            if (!u.startsWith("amqp://") && !u.startsWith("amqps://")) {
+                throw new InvalidConfigException("TIMBRE_AMQP_URL must start with amqp:// or amqps://");
+            }
+        });
+        String queue = in.optional("TIMBRE_AMQP_QUEUE").orElse("voice_processing");
+        return new PublishSettings(amqpUrl, queue);
+    }
+
+    /** Database connection settings; {@code toString} masks the password. */
+    public record DatabaseSettings(String url, String user, Optional<String> password) {
+        @Override
+        public String toString() {
+            return "DatabaseSettings[url=" + maskUrlPassword(url) + ", user=" + user + ", password="
+                    + (password.isPresent() ? "****" : "<none>") + "]";
+        }
+    }
+
+    /** Publishing settings; {@code toString} masks credentials in the AMQP URL. */
+    public record PublishSettings(Optional<String> amqpUrl, String amqpQueue) {
+        @Override
+        public String toString() {
+            return "PublishSettings[amqpUrl=" + amqpUrl.map(u -> u.replaceAll("//[^@/]*@", "//****@")).orElse("<none>")
+                    + ", amqpQueue=" + amqpQueue + "]";
+        }
+    }
+
     private static Path converterDir(Reader in, Path workingDir) {
         Optional<String> configured = in.optional("TIMBRE_CONVERTER_DIR");
         if (configured.isPresent()) {

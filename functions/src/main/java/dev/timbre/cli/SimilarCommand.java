@@ -1,0 +1,92 @@
+package dev.timbre.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.timbre.config.TimbreConfig;
+import dev.timbre.db.DatabasePool;
+import dev.timbre.job.JobQueries;
+import dev.timbre.store.EmbeddingStore;
+import dev.timbre.store.EmbeddingStores;
+import dev.timbre.store.Neighbour;
+import dev.timbre.store.StoredEmbedding;
+import dev.timbre.tone.ToneColorExtractor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code timbre similar VOICE_ID}: the voices nearest to a voice. The voice's embedding is the arithmetic mean of
+ * its completed jobs' embeddings (as OpenVoice averages files); neighbours come from the embedding store (Qdrant
+ * or Postgres) and are grouped by voice, best score first.
+ */
+@Command(name = "similar", mixinStandardHelpOptions = true,
+        description = "List the voices most similar to VOICE_ID (cosine), one JSON line each.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:listed", "3:the voice has no completed embedding, or bad configuration",
+                "1:a store is unreachable"})
+final class SimilarCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "VOICE_ID")
+    String voiceId;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Voices to list (default: ${DEFAULT-VALUE}).")
+    int limit = 5;
+
+    @Option(names = "--include-self", description = "Also list the voice itself.")
+    boolean includeSelf;
+
+    @Override
+    public Integer call() throws Exception {
+        if (limit < 1 || limit > 1000) {
+            throw new BadInputException("--limit must be within 1..1000, was " + limit);
+        }
+        Map<String, String> env = new HashMap<>(System.getenv());
+        // Searching reads no audio: the upload bucket is irrelevant here but required by the shared config.
+        env.putIfAbsent("TIMBRE_S3_BUCKET", "unused-by-similar");
+        TimbreConfig config = TimbreConfig.fromEnv(env);
+        try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
+                config.dbPassword().orElse(null), 2);
+             EmbeddingStore store = EmbeddingStores.fromConfig(config, ds)) {
+            List<float[]> own = new ArrayList<>();
+            for (UUID job : new JobQueries(ds).completedJobsOfVoice(voiceId, 100)) {
+                store.get(job).map(StoredEmbedding::vector).ifPresent(own::add);
+            }
+            if (own.isEmpty()) {
+                throw new BadInputException("voice " + voiceId + " has no completed embedding in "
+                        + store.collection());
+            }
+            float[] query = ToneColorExtractor.mean(own);
+            Map<String, Neighbour> bestPerVoice = new LinkedHashMap<>();
+            for (Neighbour n : store.nearest(query, Math.min(1000, limit * 10 + own.size()))) {
+                if (!includeSelf && n.voiceId().equals(voiceId)) {
+                    continue;
+                }
+                bestPerVoice.putIfAbsent(n.voiceId(), n);
+            }
+            bestPerVoice.values().stream().limit(limit).forEach(n -> {
+                ObjectNode line = JSON.createObjectNode();
+                line.put("voice_id", n.voiceId());
+                line.put("score", n.score());
+                line.put("job_id", n.jobId().toString());
+                spec.commandLine().getOut().println(line.toString());
+            });
+            spec.commandLine().getOut().flush();
+        }
+        return ExitCodes.OK;
+    }
+}

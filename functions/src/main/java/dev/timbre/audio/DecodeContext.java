@@ -1,11 +1,18 @@
 package dev.timbre.audio;
 
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
 /**
  * Limits and the time budget of one decode. Decoders call {@link #checkDeadline()} between frames or pages, so
  * that a file built to make a codec library crawl fails instead of holding a worker; the budget is far above what
  * a real recording of {@link AudioLimits#maxSeconds()} needs. Confined to the decoding thread.
  */
 final class DecodeContext {
+    /** Libraries peek past the end a few times legitimately; a loop does so without end. */
+    private static final int MAX_READS_AFTER_END = 64;
+
     private final AudioLimits limits;
     private final long decodeTimeLimitNanos;
     private final long startNanos;
@@ -25,6 +32,51 @@ final class DecodeContext {
         if (System.nanoTime() - startNanos > decodeTimeLimitNanos) {
             throw new InvalidAudioException("audio decoding took too long: more than "
                     + AudioText.seconds(decodeTimeLimitNanos / 1e9) + " s (damaged or hostile file)");
+        }
+    }
+
+    /**
+     * Wraps a codec library's input so that its reads fail once the time budget is spent, and so that a library
+     * that keeps asking for bytes after the end (jFLAC retries a stale frame header forever at the end of a
+     * stream whose announced length is too long) is stopped with {@link InputExhausted}.
+     */
+    InputStream guard(InputStream in) {
+        return new FilterInputStream(in) {
+            private int readsAfterEnd;
+
+            @Override
+            public int read() throws IOException {
+                checkDeadline();
+                return counted(super.read());
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                checkDeadline();
+                return len == 0 ? 0 : counted(super.read(b, off, len));
+            }
+
+            @Override
+            public long skip(long n) throws IOException {
+                checkDeadline();
+                return super.skip(n);
+            }
+
+            private int counted(int result) {
+                if (result < 0 && ++readsAfterEnd > MAX_READS_AFTER_END) {
+                    throw new InputExhausted();
+                }
+                return result;
+            }
+        };
+    }
+
+    /** A decoder asked for more bytes after the end too often: treat the stream as ended. */
+    static final class InputExhausted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        InputExhausted() {
+            super("input exhausted", null, false, false);
         }
     }
 

@@ -73,8 +73,8 @@ final class FlacDecoder {
         head[4] = (byte) 0x80; // last metadata block, type STREAMINFO
         head[7] = STREAMINFO_LENGTH;
         System.arraycopy(streamInfo, 0, head, 8, STREAMINFO_LENGTH);
-        InputStream stream = new SequenceInputStream(new ByteArrayInputStream(head),
-                new ByteArrayInputStream(data, position, data.length - position));
+        InputStream stream = context.guard(new SequenceInputStream(new ByteArrayInputStream(head),
+                new ByteArrayInputStream(data, position, data.length - position)));
 
         MonoBuffer mono = new MonoBuffer(context, sampleRate, totalFrames);
         int shift = 32 - bitsPerSample;
@@ -82,8 +82,9 @@ final class FlacDecoder {
         long decoded = 0;
         try {
             decoder.readMetadata();
-            // jFLAC syncs on leftover bytes (an ID3v1 tag) after the last frame unless told to stop
-            while (totalFrames == 0 || decoded < totalFrames) {
+            // Stop when jFLAC's own count reaches the announced total: past it, its frame search returns without
+            // reading and its readNextFrame retries the same bad header forever
+            while (totalFrames == 0 || decoder.getSamplesDecoded() < totalFrames) {
                 context.checkDeadline();
                 Frame frame = decoder.readNextFrame();
                 if (frame == null) {
@@ -95,7 +96,7 @@ final class FlacDecoder {
                 }
                 int blockSize = frame.header.blockSize;
                 if (totalFrames > 0) {
-                    blockSize = (int) Math.min(blockSize, totalFrames - decoded);
+                    blockSize = (int) Math.max(0, Math.min(blockSize, totalFrames - decoded));
                 }
                 ChannelData[] channelData = decoder.getChannelData();
                 for (int i = 0; i < blockSize; i++) {
@@ -107,6 +108,8 @@ final class FlacDecoder {
                 }
                 decoded += blockSize;
             }
+        } catch (DecodeContext.InputExhausted endOfInput) {
+            // the frames present are decoded; soundfile likewise returns what a short stream holds
         } catch (IOException | RuntimeException e) {
             if (e instanceof InvalidAudioException invalidAudio) {
                 throw invalidAudio;

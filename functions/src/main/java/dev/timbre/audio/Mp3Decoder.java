@@ -44,7 +44,8 @@ final class Mp3Decoder {
                 ? info.frames() * samplesPerFrame - info.endPadding() + DECODER_DELAY
                 : Long.MAX_VALUE;
 
-        Bitstream bitstream = new Bitstream(new ByteArrayInputStream(data, offset, data.length - offset));
+        Bitstream bitstream = new Bitstream(
+                context.guard(new ByteArrayInputStream(data, offset, data.length - offset)));
         Decoder.Params params = new Decoder.Params();
         params.getInitialEqualizerSettings().setFrom(FULL_SCALE_EQUALIZER);
         Decoder decoder = new Decoder(params);
@@ -90,6 +91,8 @@ final class Mp3Decoder {
                 }
                 bitstream.closeFrame();
             }
+        } catch (DecodeContext.InputExhausted endOfInput) {
+            // the frames present are decoded
         } catch (JavaLayerException | RuntimeException e) {
             if (e instanceof InvalidAudioException invalidAudio) {
                 throw invalidAudio;

@@ -9,28 +9,29 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.AbstractConstruct;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.nodes.MappingNode;
-import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.nodes.Tag;
+import org.snakeyaml.engine.v2.api.ConstructNode;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.constructor.StandardConstructor;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
  * Reads CloudFormation YAML into plain maps and lists, turning every short-form intrinsic tag into its long
  * form ({@code !Ref X} becomes {@code {Ref: X}}, {@code !GetAtt A.B} becomes {@code {Fn::GetAtt: [A, B]}}), so
- * the checks see one shape whichever form the template uses. YAML timestamps stay strings, as CloudFormation
- * reads them ({@code Version: 2012-10-17} unquoted is still the policy version), and only true/false are
- * booleans.
+ * the checks see one shape whichever form the template uses. YAML 1.2 core schema (SnakeYAML Engine): dates
+ * stay strings ({@code Version: 2012-10-17}) and only true/false are booleans ({@code On}, {@code yes} are not),
+ * and duplicate keys are an error, as in CloudFormation.
  *
- * <p>Not thread-safe (SnakeYAML's {@code Yaml} is not); create one per use.
+ * <p>Not thread-safe (a loader holds state); create one per use.
  */
 final class CfnYaml {
 
-    /** Short-form tag (without '!') to long-form key; the list is CloudFormation's, plus SAM's none. */
+    /** Short-form tag (without '!') to long-form key. */
     private static final Map<String, String> INTRINSICS = Map.ofEntries(
             Map.entry("Ref", "Ref"),
             Map.entry("Condition", "Condition"),
@@ -58,12 +59,12 @@ final class CfnYaml {
 
     static Map<String, Object> load(Path file) throws IOException {
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return asMap(yaml().load(in), file.toString());
+            return asMap(loader().loadFromReader(in), file.toString());
         }
     }
 
     static Map<String, Object> parse(String text) {
-        return asMap(yaml().load(text), "<text>");
+        return asMap(loader().loadFromString(text), "<text>");
     }
 
     @SuppressWarnings("unchecked")
@@ -74,35 +75,24 @@ final class CfnYaml {
         return (Map<String, Object>) root;
     }
 
-    private static Yaml yaml() {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false); // CloudFormation rejects duplicate keys; so do we
-        return new Yaml(new IntrinsicConstructor(options));
+    private static Load loader() {
+        LoadSettings settings = LoadSettings.builder()
+                .setSchema(new CoreSchema())
+                .setAllowDuplicateKeys(false)
+                .setLabel("template")
+                .build();
+        return new Load(settings, new IntrinsicConstructor(settings));
     }
 
-    private static final class IntrinsicConstructor extends SafeConstructor {
-        IntrinsicConstructor(LoaderOptions options) {
-            super(options);
+    private static final class IntrinsicConstructor extends StandardConstructor {
+        IntrinsicConstructor(LoadSettings settings) {
+            super(settings);
             for (Map.Entry<String, String> e : INTRINSICS.entrySet()) {
-                yamlConstructors.put(new Tag("!" + e.getKey()), new Intrinsic(e.getValue()));
+                tagConstructors.put(new Tag("!" + e.getKey()), new Intrinsic(e.getValue()));
             }
-            yamlConstructors.put(Tag.TIMESTAMP, yamlConstructors.get(Tag.STR));
-            // YAML 1.1 reads On/Off/Yes/No as booleans: a condition named "On" would become the key true.
-            // Only true/false are booleans here; the rest stay the strings they look like.
-            yamlConstructors.put(Tag.BOOL, new AbstractConstruct() {
-                @Override
-                public Object construct(Node node) {
-                    String text = constructScalar((ScalarNode) node);
-                    return switch (text.toLowerCase(java.util.Locale.ROOT)) {
-                        case "true" -> Boolean.TRUE;
-                        case "false" -> Boolean.FALSE;
-                        default -> text;
-                    };
-                }
-            });
         }
 
-        private final class Intrinsic extends AbstractConstruct {
+        private final class Intrinsic implements ConstructNode {
             private final String key;
 
             Intrinsic(String key) {

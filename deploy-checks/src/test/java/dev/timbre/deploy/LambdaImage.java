@@ -47,7 +47,7 @@ final class LambdaImage {
         Files.createDirectories(taskRoot.resolve("lib"));
         Path classpathFile = Path.of(System.getProperty("timbre.function.classpath",
                 Repo.root().resolve("deploy-checks/target/function-classpath.txt").toString()));
-        for (String entry : Files.readAllLines(classpathFile)) {
+        for (String entry : Files.readString(classpathFile).split("[" + java.io.File.pathSeparator + "\\n]")) {
             if (entry.isBlank()) {
                 continue;
             }
@@ -91,7 +91,11 @@ final class LambdaImage {
         Path classes = Repo.work("lambda-image").resolve("prepare");
         Files.createDirectories(classes);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", taskRoot.resolve("lib") + "/*",
+        String jars; // the compiler API does not expand "lib/*" as the javac launcher does
+        try (Stream<Path> lib = Files.list(taskRoot.resolve("lib"))) {
+            jars = String.join(java.io.File.pathSeparator, lib.map(Path::toString).sorted().toList());
+        }
+        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", jars,
                 Repo.file("infra/image/PrepareNatives.java").toString());
         if (rc != 0) {
             throw new IllegalStateException("javac PrepareNatives failed: " + rc);

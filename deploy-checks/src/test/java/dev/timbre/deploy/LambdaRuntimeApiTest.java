@@ -1,0 +1,286 @@
+package dev.timbre.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.timbre.db.DatabasePool;
+import dev.timbre.db.Migrations;
+import dev.timbre.local.EmbeddedSqs;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+
+/**
+ * The handler named in template.yaml, run the way Lambda runs the image: the real AWS runtime interface client
+ * (aws-lambda-java-runtime-interface-client, as the Java 17 base image ships it) in a child JVM, with the image's
+ * class path layout (/var/task + /var/task/lib), the image's ENV and pre-extracted natives, the template's
+ * environment variables, against an in-test Lambda Runtime API. Real Postgres (127.0.0.1:5432, a fresh database
+ * migrated by the project's Migrations) and an in-JVM ElasticMQ stand in for the database and the DLQ.
+ */
+class LambdaRuntimeApiTest {
+
+    static final Duration CHILD_LIMIT = Duration.ofMinutes(4);
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String PG = System.getProperty("timbre.test.pg.host", "127.0.0.1") + ":"
+            + System.getProperty("timbre.test.pg.port", "5432");
+    static final String PG_USER = System.getProperty("timbre.test.pg.user", "postgres");
+
+    static Template template;
+    static LambdaImage image;
+    static String handler;
+    static String database;
+    static HikariDataSource dataSource;
+    static EmbeddedSqs sqs;
+    static EmbeddedSqs.QueuePair queues;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        template = Template.load(Repo.file("template.yaml"));
+        handler = HandlerContract.handlerOf(template);
+        image = LambdaImage.build();
+        String prepared = image.prepareNatives();
+        if (prepared != null) {
+            System.out.println("[image build] " + prepared.strip());
+        }
+        database = "timbre_deploy_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)
+                .toLowerCase(Locale.ROOT);
+        admin("CREATE DATABASE " + database);
+        dataSource = DatabasePool.open(jdbcUrl(), PG_USER, null, 2);
+        Migrations.migrate(dataSource);
+        sqs = EmbeddedSqs.start();
+        queues = sqs.createQueueWithDlq("jobs", 5, Duration.ofSeconds(720));
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (sqs != null) {
+            sqs.close();
+        }
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (database != null) {
+            admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+    }
+
+    static String jdbcUrl() {
+        return "jdbc:postgresql://" + PG + "/" + database;
+    }
+
+    static void admin(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + PG + "/postgres", PG_USER, null);
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /**
+     * A local value for every variable the template sets on the function (checked: a new template variable
+     * breaks this test until it gets one), plus the SDK's endpoint variables for the local servers.
+     */
+    static Map<String, String> functionEnv(int closedPort) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("TIMBRE_DB_URL", jdbcUrl());
+        env.put("TIMBRE_DB_USER", PG_USER);
+        env.put("TIMBRE_DB_PASSWORD", "");
+        env.put("TIMBRE_S3_BUCKET", "timbre-uploads");
+        env.put("TIMBRE_QDRANT_COLLECTION", "voice_embeddings");
+        env.put("TIMBRE_CONVERTER_DIR", Repo.file("infra/model/fixtures/converter").toString());
+        env.put("TIMBRE_WORKER_THREADS", "2");
+        env.put("TIMBRE_MAX_AUDIO_BYTES", "52428800");
+        env.put("TIMBRE_MAX_AUDIO_SECONDS", "600");
+        env.put("TIMBRE_MAX_RECEIVES", "5");
+        env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
+        env.put("TIMBRE_DEADLINE_MARGIN_MS", "5000");
+
+        TreeSet<String> expected = new TreeSet<>();
+        EnvironmentContractTest.functionEnvironment(template).forEach((name, value) -> {
+            boolean optional = value instanceof Map<?, ?> m && m.containsKey("Fn::If")
+                    && String.valueOf(m).contains("AWS::NoValue");
+            if (!optional) {
+                expected.add(name);
+            }
+        });
+        assertEquals(expected, new TreeSet<>(env.keySet()), "the test sets exactly the template's variables "
+                + "(Qdrant ones are conditional: without them the Postgres store is used)");
+
+        // SDK-only variables (DESIGN §7): the embedded SQS, and an S3 endpoint where nothing listens
+        env.putAll(sqs.env());
+        env.put("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:" + closedPort);
+        return env;
+    }
+
+    static int closedPort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static ObjectNode sqsRecord(String messageId, String body) {
+        ObjectNode r = JSON.createObjectNode();
+        r.put("messageId", messageId);
+        r.put("receiptHandle", "AQEB" + messageId);
+        r.put("body", body);
+        ObjectNode attributes = r.putObject("attributes");
+        attributes.put("ApproximateReceiveCount", "1");
+        attributes.put("SentTimestamp", Long.toString(System.currentTimeMillis()));
+        attributes.put("SenderId", "AIDAIENQZJOLO23YVJ4VO");
+        attributes.put("ApproximateFirstReceiveTimestamp", Long.toString(System.currentTimeMillis()));
+        r.putObject("messageAttributes");
+        r.put("md5OfBody", "");
+        r.put("eventSource", "aws:sqs");
+        r.put("eventSourceARN", "arn:aws:sqs:us-east-1:123456789012:timbre-jobs");
+        r.put("awsRegion", "us-east-1");
+        return r;
+    }
+
+    static String jobBody(String jobId, String voiceId, String key) throws Exception {
+        return JSON.writeValueAsString(Map.of("job_id", jobId, "voice_id", voiceId, "s3_key", key));
+    }
+
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (Exception e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Test
+    void partialBatchFailureIsTheExactJsonLambdaExpects() throws Exception {
+        // given: a poison message, a job with no row (permanent: acknowledged) and a job whose audio cannot be
+        // fetched because S3 refuses connections (transient: must be redelivered)
+        String poisonId = "m-poison-" + UUID.randomUUID();
+        String unknownId = "m-unknown-" + UUID.randomUUID();
+        String transientId = "m-transient-" + UUID.randomUUID();
+        String transientJob = UUID.randomUUID().toString();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-dora', 'uploads/d.wav')")) {
+            ps.setObject(1, UUID.fromString(transientJob));
+            ps.executeUpdate();
+        }
+        ObjectNode event = JSON.createObjectNode();
+        ArrayNode records = event.putArray("Records");
+        records.add(sqsRecord(poisonId, "this is not json"));
+        records.add(sqsRecord(unknownId, jobBody(UUID.randomUUID().toString(), "voice-ghost", "uploads/g.wav")));
+        records.add(sqsRecord(transientId, jobBody(transientJob, "voice-dora", "uploads/d.wav")));
+
+        Path log = Repo.work("ric-partial-batch.log");
+        try (FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
+            var outcome = api.invoke(JSON.writeValueAsString(event), Duration.ofSeconds(120));
+            long started = System.nanoTime();
+            Process child = image.startRuntime(handler, functionEnv(closedPort()), api.address(), log);
+            try {
+                // when
+                FakeRuntimeApi.Posted posted;
+                try {
+                    // whichever comes first: the invocation's outcome or an init failure
+                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
+                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
+                    return;
+                }
+
+                // then
+                assertTrue(posted.path().endsWith("/response"),
+                        "the runtime posted " + posted.path() + ": " + posted.body() + "\n" + tail(log));
+                assertEquals("{\"batchItemFailures\":[{\"itemIdentifier\":\"" + transientId + "\"}]}",
+                        posted.body(), "only the transient record is handed back for redelivery");
+
+                long ready = api.firstNext().getNow(started);
+                String timing = String.format(Locale.ROOT,
+                        "process start -> handler ready (first /next): %d ms; -> batch response: %d ms%n",
+                        (ready - started) / 1_000_000, (posted.atNanos() - started) / 1_000_000);
+                System.out.print("[cold start, RIC + image layout] " + timing);
+                Files.writeString(Repo.work("cold-start.txt"), timing);
+
+                try (SqsClient client = sqs.newClient()) {
+                    List<Message> dead = client.receiveMessage(ReceiveMessageRequest.builder()
+                            .queueUrl(queues.dlqUrl()).maxNumberOfMessages(10).waitTimeSeconds(2)
+                            .messageAttributeNames("All").build()).messages();
+                    assertEquals(1, dead.size(), "the poison message, and only it, is in the DLQ: " + dead);
+                    assertEquals("this is not json", dead.get(0).body());
+                    assertNotNull(dead.get(0).messageAttributes().get("timbre_poison_reason"), "with its reason");
+                }
+                try (Connection c = dataSource.getConnection();
+                     PreparedStatement ps = c.prepareStatement(
+                             "SELECT status, attempts, error FROM voice_processing_jobs WHERE id = ?")) {
+                    ps.setObject(1, UUID.fromString(transientJob));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals("PROCESSING", rs.getString("status"), "a transient failure keeps the job open");
+                        assertEquals(1, rs.getInt("attempts"));
+                        assertNotNull(rs.getString("error"), "with the error noted");
+                    }
+                }
+                // the fake answers the next /next with 500 once the queue stays empty: the RIC exits by itself
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime stops when the Runtime API fails");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void aMissingVariableFailsInitWithOneLineNamingIt() throws Exception {
+        // given: everything the template sets except the database URL
+        Map<String, String> env = functionEnv(closedPort());
+        env.remove("TIMBRE_DB_URL");
+        Path log = Repo.work("ric-init-error.log");
+        try (FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
+            Process child = image.startRuntime(handler, env, api.address(), log);
+            try {
+                // when
+                FakeRuntimeApi.Posted posted;
+                try {
+                    posted = api.initError().get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    fail("no /init/error within " + CHILD_LIMIT + "\n" + tail(log));
+                    return;
+                }
+
+                // then: Lambda shows errorMessage in the console and logs; it must name the variable
+                JsonNode error = JSON.readTree(posted.body());
+                assertTrue(error.get("errorMessage").asText().contains("TIMBRE_DB_URL"),
+                        "errorMessage names the variable: " + posted.body());
+                assertNotNull(posted.header("Lambda-Runtime-Function-Error-Type"), "error type header");
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime exits after an init failure");
+                assertNotEquals(0, child.exitValue(), "non-zero exit, so Lambda recycles the sandbox");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+}

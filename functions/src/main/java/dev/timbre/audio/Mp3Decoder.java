@@ -1,6 +1,7 @@
 package dev.timbre.audio;
 
 import java.io.ByteArrayInputStream;
+import java.util.Arrays;
 import javazoom.jl.decoder.Bitstream;
 import javazoom.jl.decoder.Decoder;
 import javazoom.jl.decoder.Header;
@@ -169,7 +170,7 @@ final class Mp3Decoder {
     private static float[] fullScaleEqualizer() {
         float[] bands = new float[32];
         // the equalizer's factor is 2^setting
-        java.util.Arrays.fill(bands, (float) (Math.log(32768.0 / 32700.0) / Math.log(2)));
+        Arrays.fill(bands, (float) (Math.log(32768.0 / 32700.0) / Math.log(2)));
         return bands;
     }
 

@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -108,6 +114,32 @@ class AudioFormatsTest {
         assertEquals(0, bestLag, "decoded signal is aligned with the source");
         assertTrue(comparison.correlation() >= 0.995, file + " correlation " + comparison.correlation());
         assertTrue(comparison.snrDb() >= 20, file + " SNR " + comparison.snrDb() + " dB");
+    }
+
+    @Test
+    void oneSharedLoaderGivesIdenticalResultsOnManyThreads() throws Exception {
+        String[] files = {"flac_s16_stereo_44100.flac", "mp3_mono_22050.mp3", "ogg_stereo_44100.ogg",
+            "wav_s24_mono_16000.wav"};
+        float[][] expected = new float[files.length][];
+        for (int i = 0; i < files.length; i++) {
+            expected[i] = LOADER.load(read(files[i]), 22050).samples();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<float[]>> results = new ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                for (String file : files) {
+                    byte[] bytes = read(file);
+                    results.add(pool.submit(() -> LOADER.load(bytes, 22050).samples()));
+                }
+            }
+            for (int i = 0; i < results.size(); i++) {
+                assertArrayEquals(expected[i % files.length],
+                        results.get(i).get(60, TimeUnit.SECONDS), files[i % files.length]);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     record Comparison(double correlation, double snrDb, double levelRatio) {

@@ -3,6 +3,7 @@ package dev.timbre.audio;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /** Builds WAV files byte by byte, including ones no honest writer would produce. */
 final class TestWav {
@@ -44,7 +45,7 @@ final class TestWav {
     /** A chunk whose declared size may lie about its body; a pad byte follows an odd body. */
     TestWav chunk(String id, long declaredSize, byte[] body) {
         ByteBuffer header = le(8);
-        header.put(id.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt((int) declaredSize);
+        header.put(id.getBytes(StandardCharsets.US_ASCII)).putInt((int) declaredSize);
         chunks.writeBytes(header.array());
         chunks.writeBytes(body);
         if (body.length % 2 == 1 && declaredSize == body.length) {
@@ -65,9 +66,9 @@ final class TestWav {
     byte[] bytes() {
         byte[] body = chunks.toByteArray();
         ByteBuffer file = le(12 + body.length);
-        file.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+        file.put("RIFF".getBytes(StandardCharsets.US_ASCII))
                 .putInt((int) (riffSizeOverride != null ? riffSizeOverride : 4 + body.length))
-                .put("WAVE".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(body);
+                .put("WAVE".getBytes(StandardCharsets.US_ASCII)).put(body);
         return file.array();
     }
 

@@ -3,6 +3,7 @@ package dev.timbre.audio;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** Exact sample values: libsndfile's float scaling (what soundfile hands librosa) and float32 channel means. */
@@ -76,7 +77,7 @@ class WavDecoderTest {
     @Test
     void partialTrailingFrameIsDropped() {
         byte[] data = TestWav.int16(100, 200, 300);
-        byte[] odd = java.util.Arrays.copyOf(data, 5); // two whole frames and one byte of a third
+        byte[] odd = Arrays.copyOf(data, 5); // two whole frames and one byte of a third
         byte[] wav = TestWav.create().fmt(TestWav.PCM, 1, 8000, 16).data(odd).bytes();
         assertArrayEquals(new float[] {100f / 32768, 200f / 32768}, decode(wav));
     }

@@ -17,6 +17,7 @@ import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.qdrant.client.grpc.Points.UpdateStatus;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -100,6 +102,34 @@ class EmbeddedServersTest {
                 assertTrue(rs.next());
                 assertEquals(0, rs.getInt(1));
             }
+        }
+    }
+
+    @Test
+    void filesystemS3KeepsObjectsAcrossRestarts(@TempDir Path dir) {
+        try (EmbeddedS3 first = EmbeddedS3.startFilesystem(dir)) {
+            first.createBucket("uploads");
+            first.put("uploads", "a.wav", new byte[] {1, 2, 3});
+        }
+        try (EmbeddedS3 second = EmbeddedS3.startFilesystem(dir); S3Client client = second.newClient()) {
+            assertArrayEquals(new byte[] {1, 2, 3},
+                    client.getObjectAsBytes(b -> b.bucket("uploads").key("a.wav")).asByteArray());
+        }
+    }
+
+    @Test
+    void readLatencyDelaysEachObjectRead() {
+        try (EmbeddedS3 slow = EmbeddedS3.startWithReadLatency(Duration.ofMillis(150));
+             S3Client client = slow.newClient()) {
+            slow.createBucket("uploads");
+            slow.put("uploads", "a.wav", new byte[] {1});
+            long started = System.nanoTime();
+
+            client.headObject(b -> b.bucket("uploads").key("a.wav"));
+            client.getObjectAsBytes(b -> b.bucket("uploads").key("a.wav"));
+
+            long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(elapsedMs >= 300, "HEAD and GET each waited 150 ms: " + elapsedMs + " ms");
         }
     }
 }

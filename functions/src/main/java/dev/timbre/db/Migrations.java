@@ -36,7 +36,8 @@ public final class Migrations {
         Flyway flyway = Flyway.configure()
                 .dataSource(dataSource)
                 .locations(LOCATION)
-                // Nothing but our migrations may change the schema: an applied script edited later is an error
+                // A misnamed file in infra/db/ fails loudly instead of being skipped; an applied script edited later
+                // fails Flyway's checksum validation (validateOnMigrate, on by default)
                 .validateMigrationNaming(true)
                 .load();
         try {

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.timbre.db.DatabasePool;
 import dev.timbre.db.Migrations;
+import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.EmbeddedSqs;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -107,7 +108,7 @@ class LambdaRuntimeApiTest {
      * A local value for every variable the template sets on the function (checked: a new template variable
      * breaks this test until it gets one), plus the SDK's endpoint variables for the local servers.
      */
-    static Map<String, String> functionEnv(int closedPort) {
+    static Map<String, String> functionEnv(String s3Endpoint) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("TIMBRE_DB_URL", jdbcUrl());
         env.put("TIMBRE_DB_USER", PG_USER);
@@ -133,15 +134,29 @@ class LambdaRuntimeApiTest {
         assertEquals(expected, new TreeSet<>(env.keySet()), "the test sets exactly the template's variables "
                 + "(Qdrant ones are conditional: without them the Postgres store is used)");
 
-        // SDK-only variables (DESIGN §7): the embedded SQS, and an S3 endpoint where nothing listens
+        // SDK-only variables (DESIGN §7): the embedded SQS and the given S3 endpoint
         env.putAll(sqs.env());
-        env.put("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:" + closedPort);
+        env.put("AWS_ENDPOINT_URL_S3", s3Endpoint);
         return env;
     }
 
-    static int closedPort() throws Exception {
+    /** An S3 endpoint where nothing listens: every request fails with connection refused (transient). */
+    static String refusingEndpoint() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+            return "http://127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    /** Path, size and modification time of every file under the natives cache: run time must not change it. */
+    static String cacheSnapshot() throws Exception {
+        try (var files = Files.walk(image.cacheDir)) {
+            return files.filter(Files::isRegularFile).sorted().map(p -> {
+                try {
+                    return p + " " + Files.size(p) + " " + Files.getLastModifiedTime(p);
+                } catch (Exception e) {
+                    return p + " ?";
+                }
+            }).reduce("", (a, b) -> a + b + "\n");
         }
     }
 
@@ -200,7 +215,7 @@ class LambdaRuntimeApiTest {
         try (FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
             var outcome = api.invoke(JSON.writeValueAsString(event), Duration.ofSeconds(120));
             long started = System.nanoTime();
-            Process child = image.startRuntime(handler, functionEnv(closedPort()), api.address(), log);
+            Process child = image.startRuntime(handler, functionEnv(refusingEndpoint()), api.address(), log);
             try {
                 // when
                 FakeRuntimeApi.Posted posted;
@@ -218,13 +233,6 @@ class LambdaRuntimeApiTest {
                         "the runtime posted " + posted.path() + ": " + posted.body() + "\n" + tail(log));
                 assertEquals("{\"batchItemFailures\":[{\"itemIdentifier\":\"" + transientId + "\"}]}",
                         posted.body(), "only the transient record is handed back for redelivery");
-
-                long ready = api.firstNext().getNow(started);
-                String timing = String.format(Locale.ROOT,
-                        "process start -> handler ready (first /next): %d ms; -> batch response: %d ms%n",
-                        (ready - started) / 1_000_000, (posted.atNanos() - started) / 1_000_000);
-                System.out.print("[cold start, RIC + image layout] " + timing);
-                Files.writeString(Repo.work("cold-start.txt"), timing);
 
                 try (SqsClient client = sqs.newClient()) {
                     List<Message> dead = client.receiveMessage(ReceiveMessageRequest.builder()
@@ -254,9 +262,83 @@ class LambdaRuntimeApiTest {
     }
 
     @Test
+    void aGoodBatchIsEmbeddedWithThePreExtractedNativesAndTheColdStartIsTimed() throws Exception {
+        // given: a real clip in S3 and its PENDING job row
+        String jobId = UUID.randomUUID().toString();
+        String key = "uploads/voice-erin/" + jobId + ".wav";
+        String messageId = "m-good-" + UUID.randomUUID();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-erin', ?)")) {
+            ps.setObject(1, UUID.fromString(jobId));
+            ps.setString(2, key);
+            ps.executeUpdate();
+        }
+        ObjectNode event = JSON.createObjectNode();
+        event.putArray("Records").add(sqsRecord(messageId, jobBody(jobId, "voice-erin", key)));
+        String cacheBefore = cacheSnapshot();
+
+        Path log = Repo.work("ric-good-batch.log");
+        try (EmbeddedS3 s3 = EmbeddedS3.start();
+             FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
+            s3.createBucket("timbre-uploads");
+            s3.put("timbre-uploads", key,
+                    Files.readAllBytes(Repo.file("infra/model/fixtures/audio/c03_3s_22050_pcm24_mono.wav")));
+            var outcome = api.invoke(JSON.writeValueAsString(event), Duration.ofSeconds(120));
+            long started = System.nanoTime();
+            Process child = image.startRuntime(handler, functionEnv(s3.endpoint().toString()), api.address(), log);
+            try {
+                // when
+                FakeRuntimeApi.Posted posted;
+                try {
+                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
+                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
+                    return;
+                }
+
+                // then
+                assertEquals("{\"batchItemFailures\":[]}", posted.body(),
+                        "nothing to redeliver (" + posted.path() + ")\n" + tail(log));
+                try (Connection c = dataSource.getConnection();
+                     PreparedStatement ps = c.prepareStatement(
+                             "SELECT status, result FROM voice_processing_jobs WHERE id = ?")) {
+                    ps.setObject(1, UUID.fromString(jobId));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals("COMPLETED", rs.getString("status"), "the job is done");
+                        JsonNode result = JSON.readTree(rs.getString("result"));
+                        assertEquals(256, result.path("embedding").path("dim").asInt(), "a 256-d embedding: " + result);
+                    }
+                }
+                assertEquals(cacheBefore, cacheSnapshot(), "the natives were used as extracted at image build time");
+
+                long ready = api.firstNext().getNow(started);
+                String timing = String.format(Locale.ROOT, "process start -> handler ready (first /next): %d ms; "
+                                + "-> first embedding done (response posted): %d ms; load average %s%n",
+                        (ready - started) / 1_000_000, (posted.atNanos() - started) / 1_000_000, loadAverage());
+                System.out.print("[cold start, RIC + image layout] " + timing);
+                Files.writeString(Repo.work("cold-start.txt"), timing);
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime stops when the Runtime API fails");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (Exception e) {
+            return "n/a";
+        }
+    }
+
+    @Test
     void aMissingVariableFailsInitWithOneLineNamingIt() throws Exception {
         // given: everything the template sets except the database URL
-        Map<String, String> env = functionEnv(closedPort());
+        Map<String, String> env = functionEnv(refusingEndpoint());
         env.remove("TIMBRE_DB_URL");
         Path log = Repo.work("ric-init-error.log");
         try (FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {

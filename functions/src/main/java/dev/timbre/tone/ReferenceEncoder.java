@@ -12,8 +12,9 @@ import ai.djl.nn.norm.LayerNorm;
 
 /**
  * OpenVoice {@code ReferenceEncoder} forward ({@code models.py:341-359}) on shared read-only weights:
- * LayerNorm over the bins, 6 × (conv 3×3 stride 2 pad 1 + ReLU, per time block: {@link TimeBlocks}), channel-major flatten to
- * {@code [T', C·F']}, GRU with h0 = 0 keeping only the final hidden state, linear projection, no activation.
+ * LayerNorm over the bins, 6 × (conv 3×3 stride 2 pad 1 + ReLU, per time block: {@link TimeBlocks}),
+ * channel-major flatten to {@code [T', C·F']}, GRU with h0 = 0 keeping only the final hidden state, linear
+ * projection, no activation.
  *
  * <p>Stateless; thread-safe. Each op takes the per-call activation as its first operand, so results attach
  * to the caller's manager and never to the weights' manager.

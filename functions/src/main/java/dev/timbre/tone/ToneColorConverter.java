@@ -25,7 +25,7 @@ public final class ToneColorConverter implements AutoCloseable {
 
     /**
      * Final conv rows per time block: 8 rows are about 512 spectrogram frames (≈ 6 s at 22050 Hz), so a block's
-     * activations stay in the tens of MB however long the recording, and clips up to 12 s run as one block
+     * activations stay in the tens of MB however long the recording, and clips up to about 11 s run as one block
      * (a short remainder joins the last block). Smaller blocks were also faster here (cache), 8 the fastest
      * of 6–24 on a 30 s clip, and all gave bit-identical embeddings.
      */

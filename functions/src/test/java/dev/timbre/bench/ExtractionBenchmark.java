@@ -132,8 +132,8 @@ public final class ExtractionBenchmark {
         AudioLoader loader = new AudioLoader(AudioLimits.DEFAULT);
         for (JsonNode clip : torchEmbed.get("clips")) {
             int seconds = clip.get("seconds").asInt();
-            LoadedAudio audio = loader.load(Files.readAllBytes(work.resolve("clips").resolve(clip.get("file").asText())),
-                    extractor.sampleRate());
+            Path wav = work.resolve("clips").resolve(clip.get("file").asText());
+            LoadedAudio audio = loader.load(Files.readAllBytes(wav), extractor.sampleRate());
             if (audio.samples().length != clip.get("num_samples").asInt()) {
                 throw new IllegalStateException(clip.get("file") + ": " + audio.samples().length + " samples");
             }
@@ -241,7 +241,8 @@ public final class ExtractionBenchmark {
         s.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             s.append(String.format(Locale.ROOT,
-                    "| %d s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | **%.2f** | %.1f / %.1f | %.1f / %.1f | %.1e |%n",
+                    "| %d s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | **%.2f** | %.1f / %.1f | %.1f / %.1f "
+                            + "| %.1e |%n",
                     r.seconds, r.javaMedian, r.javaMin, r.javaP90, r.torchMedian, r.torchMin, r.torchP90,
                     r.torchMedian / r.javaMedian, r.javaSpectrogram, r.javaEncoder, r.torchSpectrogram,
                     r.torchEncoder, r.maxAbsDiff));
@@ -267,7 +268,8 @@ public final class ExtractionBenchmark {
                             + "of audio), bit-identical to one whole-file pass. With one whole-file pass, as "
                             + "OpenVoice runs it, 600 s peaked at 4.1 GB RSS in development measurements "
                             + "(the second conv's im2col buffer alone is about 1.9 GB).\n\n",
-                    rss.get("seconds").asInt(), rss.get("ms").asDouble() / 1000, rss.get("hwm_before_kib").asLong() >> 10,
+                    rss.get("seconds").asInt(), rss.get("ms").asDouble() / 1000,
+                    rss.get("hwm_before_kib").asLong() >> 10,
                     rss.get("hwm_after_kib").asLong() >> 10, rss.get("xmx_mib").asLong()));
         }
         s.append("- Machine: ").append(cpuModel()).append(", nproc ").append(Runtime.getRuntime().availableProcessors())

@@ -1,6 +1,8 @@
 package dev.timbre.audio;
 
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns an uploaded file into what {@code librosa.load(path, sr=target)} (librosa 0.9.1, as OpenVoice's
@@ -18,6 +20,7 @@ import java.time.Duration;
  * {@code 4 × frames × target/rate} for the resampled one.
  */
 public final class AudioLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(AudioLoader.class);
     /** Far above what a real file needs (a 10-minute MP3 decodes in a few seconds), and bounded. */
     public static final Duration DEFAULT_DECODE_TIME_LIMIT = Duration.ofSeconds(60);
 
@@ -74,7 +77,9 @@ public final class AudioLoader {
             throw new InvalidAudioException("audio too large: " + encoded.length + " bytes exceeds the limit of "
                     + limits.maxBytes() + " bytes");
         }
+        long start = System.nanoTime();
         DecodedAudio decoded = decode(encoded);
+        long decodedAt = System.nanoTime();
         float[] mono = decoded.mono();
         int rateIn = decoded.sampleRate();
         if (mono.length == 0) {
@@ -94,6 +99,12 @@ public final class AudioLoader {
         if (resampled.length < AudioLimits.MIN_SAMPLES) {
             throw new InvalidAudioException("audio too short: " + resampled.length + " samples at " + targetRate
                     + " Hz after resampling, need at least " + AudioLimits.MIN_SAMPLES);
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("audio loaded: bytes={} rate_in={} channels={} frames={} duration_s={} decode_ms={} "
+                    + "resample_ms={}", encoded.length, rateIn, decoded.channels(), mono.length,
+                    AudioText.seconds(durationSeconds), (decodedAt - start) / 1_000_000,
+                    (System.nanoTime() - decodedAt) / 1_000_000);
         }
         return new LoadedAudio(resampled, targetRate, rateIn, durationSeconds);
     }

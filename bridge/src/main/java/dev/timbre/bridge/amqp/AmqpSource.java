@@ -272,6 +272,7 @@ public final class AmqpSource implements AutoCloseable {
         public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties,
                                    byte[] body) {
             metrics.received(envelope.isRedeliver());
+            acker.register(envelope.getDeliveryTag());
             sink.accept(new Delivery(body, properties, envelope.isRedeliver(), System.nanoTime(),
                     new AmqpSettler(acker, envelope.getDeliveryTag(), body, properties)));
         }

@@ -3,75 +3,137 @@ package dev.timbre.bridge.amqp;
 import com.rabbitmq.client.Channel;
 import dev.timbre.bridge.ops.BridgeMetrics;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that acknowledges and rejects deliveries of one channel.
+ * The one thread that acknowledges and rejects the deliveries of one channel.
  *
- * <p>amqp-client allows single acks from a thread other than the consumer's, but acks from several threads at once
- * can interleave frames and a {@code multiple=true} ack from another thread double-acknowledges, which closes the
- * channel with {@code 406 PRECONDITION_FAILED} (https://www.rabbitmq.com/client-libraries/java-api-guide). So every
- * ack of a channel goes through this single thread, one tag at a time.
+ * <p>Why one thread: acks from several threads at once can interleave frames, and a {@code multiple=true} ack racing
+ * another thread's ack double-acknowledges, which closes the channel with {@code 406 PRECONDITION_FAILED}
+ * (https://www.rabbitmq.com/client-libraries/java-api-guide). Here a single thread owns all of a channel's acks, so
+ * it can also use {@code multiple=true} safely: it knows every tag it was given, in delivery order, and acks the
+ * longest settled prefix with one frame. That saves the broker one settle command per message, which matters on
+ * quorum queues, where settles go through the Raft log. A settled tag stuck behind an unsettled one (a message
+ * still retrying) is acked on its own, so it never holds a prefetch slot.
  *
- * <p>Thread-safe: {@link #ack} and {@link #reject} may be called from any thread; they never block and never throw.
- * A failed ack (channel closed, connection recovering) is counted and otherwise ignored: the broker redelivers the
- * message, and acks of tags from before a recovery are dropped by the client on purpose.
+ * <p>Thread-safety: {@link #register}, {@link #ack} and {@link #reject} may be called from any thread and never
+ * block or throw; {@code register(tag)} must happen before {@code ack(tag)} (the consumer registers a delivery
+ * before handing it on). A failed ack (channel closed, connection recovering) is counted and otherwise ignored: the
+ * broker redelivers the message, and the client drops acks of tags from before a recovery on purpose.
  */
 final class ChannelAcker {
 
     private static final Logger log = LoggerFactory.getLogger(ChannelAcker.class);
+    private static final int REGISTER = 0;
+    private static final int ACK = 1;
+    private static final int REJECT = 2;
+    private static final int REQUEUE = 3;
+    private static final int STOP = 4;
+
+    private record Event(int type, long tag) {
+    }
 
     private final Channel channel;
     private final BridgeMetrics metrics;
-    private final ExecutorService thread;
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final Thread thread;
+
+    // Owned by the acker thread.
+    private final TreeSet<Long> outstanding = new TreeSet<>();
+    private final Set<Long> settled = new HashSet<>();
 
     ChannelAcker(Channel channel, BridgeMetrics metrics, String name) {
         this.channel = channel;
         this.metrics = metrics;
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.thread = new Thread(this::run, name);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** A delivery arrived on this channel. */
+    void register(long deliveryTag) {
+        events.add(new Event(REGISTER, deliveryTag));
     }
 
     void ack(long deliveryTag) {
-        submit(() -> channel.basicAck(deliveryTag, false), deliveryTag, "ack");
+        events.add(new Event(ACK, deliveryTag));
     }
 
     void reject(long deliveryTag, boolean requeue) {
-        submit(() -> channel.basicReject(deliveryTag, requeue), deliveryTag, requeue ? "requeue" : "reject");
-    }
-
-    private void submit(AckCall call, long tag, String what) {
-        try {
-            thread.execute(() -> {
-                try {
-                    call.run();
-                } catch (Exception e) {
-                    metrics.ackFailed();
-                    log.debug("{} of delivery {} not sent ({}); the broker will redeliver it", what, tag, e.toString());
-                }
-            });
-        } catch (RejectedExecutionException closed) {
-            metrics.ackFailed();
-        }
+        events.add(new Event(requeue ? REQUEUE : REJECT, deliveryTag));
     }
 
     /** Stops after the acks queued so far, without waiting (the channel was replaced). */
     void retire() {
-        thread.shutdown();
+        events.add(new Event(STOP, 0));
     }
 
     /** Sends the acks queued so far, then stops; waits at most {@code timeout}. */
     boolean finish(Duration timeout) throws InterruptedException {
-        thread.shutdown();
-        return thread.awaitTermination(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
+        events.add(new Event(STOP, 0));
+        thread.join(Math.max(1, timeout.toMillis()));
+        return !thread.isAlive();
+    }
+
+    private void run() {
+        List<Event> batch = new ArrayList<>();
+        try {
+            while (true) {
+                batch.add(events.take());
+                events.drainTo(batch);
+                boolean stop = false;
+                for (Event e : batch) {
+                    switch (e.type()) {
+                        case REGISTER -> outstanding.add(e.tag());
+                        case ACK -> settled.add(e.tag());
+                        case REJECT, REQUEUE -> {
+                            outstanding.remove(e.tag());
+                            send(() -> channel.basicReject(e.tag(), e.type() == REQUEUE), e.tag());
+                        }
+                        default -> stop = true;
+                    }
+                }
+                batch.clear();
+                flushAcks();
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void flushAcks() {
+        long prefixEnd = -1;
+        while (!outstanding.isEmpty() && settled.remove(outstanding.first())) {
+            prefixEnd = outstanding.pollFirst();
+        }
+        if (prefixEnd >= 0) {
+            long tag = prefixEnd;
+            send(() -> channel.basicAck(tag, true), tag);
+        }
+        for (long tag : settled) { // settled behind an unsettled tag: free their prefetch slots now
+            outstanding.remove(tag);
+            send(() -> channel.basicAck(tag, false), tag);
+        }
+        settled.clear();
+    }
+
+    private void send(AckCall call, long tag) {
+        try {
+            call.run();
+        } catch (Exception e) {
+            metrics.ackFailed();
+            log.debug("ack/reject of delivery {} not sent ({}); the broker will redeliver it", tag, e.toString());
+        }
     }
 
     @FunctionalInterface

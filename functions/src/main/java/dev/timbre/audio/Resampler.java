@@ -68,55 +68,93 @@ public final class Resampler {
     }
 
     private void interpolate(float[] x, double ratio, float[] y, int outputCount) {
-        final double[] win = wing;
-        final int nwin = wingLength;
-        final int numTable = tableDensity;
         final double scale = Math.min(1.0, ratio);
-        // resampy multiplies the whole table by the ratio when downsampling; doing it per tap gives the same
-        // doubles (the delta is the difference of the two scaled points) without a per-call table copy
-        final boolean scaleTable = ratio < 1;
-        final int indexStep = (int) (scale * numTable);
+        final int indexStep = (int) (scale * tableDensity);
         final double timeIncrement = 1.0 / ratio;
-        final int inputLength = x.length;
-
-        for (int t = 0; t < outputCount; t++) {
-            double timeRegister = t * timeIncrement;
-            int n = (int) timeRegister;
-            double frac = scale * (timeRegister - n);
-            double indexFrac = frac * numTable;
-            int offset = (int) indexFrac;
-            double eta = indexFrac - offset;
-            float acc = 0f;
-
-            int iMax = Math.min(n + 1, (nwin - offset) / indexStep);
-            for (int i = 0, k = offset; i < iMax; i++, k += indexStep) {
-                double w0 = win[k];
-                double w1 = win[k + 1];
-                if (scaleTable) {
-                    w0 = ratio * w0;
-                    w1 = ratio * w1;
-                }
-                double weight = w0 + eta * (w1 - w0);
-                acc = (float) (acc + weight * x[n - i]);
+        // Each output's sum is a chain of float32 roundings that cannot be reordered; two outputs are computed
+        // side by side so that the CPU overlaps their independent chains. Each keeps its own order exactly.
+        Tap a = new Tap();
+        Tap b = new Tap();
+        int t = 0;
+        for (; t + 1 < outputCount; t += 2) {
+            a.position(t * timeIncrement, scale, x.length, indexStep);
+            b.position((t + 1) * timeIncrement, scale, x.length, indexStep);
+            float accA = 0f;
+            float accB = 0f;
+            int common = Math.min(a.leftCount, b.leftCount);
+            for (int i = 0; i < common; i++) {
+                accA = (float) (accA + weight(a.leftOffset + i * indexStep, a.leftEta, ratio) * x[a.n - i]);
+                accB = (float) (accB + weight(b.leftOffset + i * indexStep, b.leftEta, ratio) * x[b.n - i]);
             }
+            accA = left(x, a, common, accA, indexStep, ratio);
+            accB = left(x, b, common, accB, indexStep, ratio);
+            common = Math.min(a.rightCount, b.rightCount);
+            for (int i = 0; i < common; i++) {
+                accA = (float) (accA + weight(a.rightOffset + i * indexStep, a.rightEta, ratio) * x[a.n + i + 1]);
+                accB = (float) (accB + weight(b.rightOffset + i * indexStep, b.rightEta, ratio) * x[b.n + i + 1]);
+            }
+            y[t] = right(x, a, common, accA, indexStep, ratio);
+            y[t + 1] = right(x, b, common, accB, indexStep, ratio);
+        }
+        if (t < outputCount) {
+            a.position(t * timeIncrement, scale, x.length, indexStep);
+            y[t] = right(x, a, 0, left(x, a, 0, 0f, indexStep, ratio), indexStep, ratio);
+        }
+    }
+
+    /** Continues the left wing of {@code tap} from tap {@code from}. */
+    private float left(float[] x, Tap tap, int from, float acc, int indexStep, double ratio) {
+        for (int i = from; i < tap.leftCount; i++) {
+            acc = (float) (acc + weight(tap.leftOffset + i * indexStep, tap.leftEta, ratio) * x[tap.n - i]);
+        }
+        return acc;
+    }
+
+    /** Continues the right wing of {@code tap} from tap {@code from}. */
+    private float right(float[] x, Tap tap, int from, float acc, int indexStep, double ratio) {
+        for (int i = from; i < tap.rightCount; i++) {
+            acc = (float) (acc + weight(tap.rightOffset + i * indexStep, tap.rightEta, ratio) * x[tap.n + i + 1]);
+        }
+        return acc;
+    }
+
+    /**
+     * resampy's {@code interp_win[k] + eta * interp_delta[k]}. When downsampling resampy scales the whole table
+     * by the ratio first; scaling the two points here gives the same doubles without a per-call table copy.
+     */
+    private double weight(int k, double eta, double ratio) {
+        double w0 = wing[k];
+        double w1 = wing[k + 1];
+        if (ratio < 1) {
+            w0 = ratio * w0;
+            w1 = ratio * w1;
+        }
+        return w0 + eta * (w1 - w0);
+    }
+
+    /** Where one output sample reads the table: resampy's n, offsets, etas and wing lengths. */
+    private final class Tap {
+        int n;
+        int leftOffset;
+        double leftEta;
+        int leftCount;
+        int rightOffset;
+        double rightEta;
+        int rightCount;
+
+        void position(double timeRegister, double scale, int inputLength, int indexStep) {
+            n = (int) timeRegister;
+            double frac = scale * (timeRegister - n);
+            double indexFrac = frac * tableDensity;
+            leftOffset = (int) indexFrac;
+            leftEta = indexFrac - leftOffset;
+            leftCount = Math.min(n + 1, (wingLength - leftOffset) / indexStep);
 
             frac = scale - frac;
-            indexFrac = frac * numTable;
-            offset = (int) indexFrac;
-            eta = indexFrac - offset;
-
-            int kMax = Math.min(inputLength - n - 1, (nwin - offset) / indexStep);
-            for (int i = 0, k = offset; i < kMax; i++, k += indexStep) {
-                double w0 = win[k];
-                double w1 = win[k + 1];
-                if (scaleTable) {
-                    w0 = ratio * w0;
-                    w1 = ratio * w1;
-                }
-                double weight = w0 + eta * (w1 - w0);
-                acc = (float) (acc + weight * x[n + i + 1]);
-            }
-            y[t] = acc;
+            indexFrac = frac * tableDensity;
+            rightOffset = (int) indexFrac;
+            rightEta = indexFrac - rightOffset;
+            rightCount = Math.min(inputLength - n - 1, (wingLength - rightOffset) / indexStep);
         }
     }
 }

@@ -5,11 +5,13 @@ package dev.timbre.audio;
  * in librosa 0.9.1: resampy's windowed-sinc interpolation, then {@code fix_length} to
  * {@code ceil(n·target/orig)} samples (zero padded).
  *
- * <p>The loop is a line-by-line port of resampy's {@code _resample_loop} (interpn.py): output sample t sits at
- * input time {@code t/ratio}; the left and right wings are read from the table with linear interpolation
- * between table points; every product is formed in double and added to a float32 accumulator, which is what
- * numba does for {@code y[t] += weight * x[n - i]} on a float32 output array. The result therefore matches
- * resampy to float32 rounding (see ResamplerTest for the measured error).
+ * <p>The arithmetic is that of resampy 0.4's {@code _resample_loop} (interpn.py), operation for operation: output
+ * sample t sits at input time {@code t · (1/ratio)}; the left and then the right wing are read from the table
+ * with linear interpolation between table points; every product is formed in double and added to a float32
+ * accumulator, which is what numba does for {@code y[t] += weight * x[n - i]} on a float32 output array. The
+ * output is bit-identical to resampy 0.4.2 on the reference signals (ResamplerTest). resampy 0.2 accumulated
+ * the output time by repeated addition instead; with {@link ResamplingFilter#KAISER_BEST_RESAMPY_0_2} this class
+ * gives resampy 0.4's loop with the old filter.
  *
  * <p>Thread-safe: the table is computed once in the constructor and only read afterwards; each call works on
  * its own arrays. Share one instance.

@@ -165,7 +165,7 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
 
         @Test
         void slowServerHitsTheCallDeadline() {
-            qdrant.delayUpserts(Duration.ofSeconds(3));
+            qdrant.delayUpserts(Duration.ofSeconds(10));
             try (EmbeddingStore impatient = new QdrantEmbeddingStore(qdrant.newClient(), collectionName(),
                     DIMENSION, Duration.ofMillis(300))) {
                 long started = System.nanoTime();
@@ -175,7 +175,7 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
 
                 long elapsedMs = (System.nanoTime() - started) / 1_000_000;
                 assertTrue(e.getMessage().contains("DEADLINE_EXCEEDED"), e.getMessage());
-                assertTrue(elapsedMs < 2_000, "gave up after " + elapsedMs + " ms");
+                assertTrue(elapsedMs < 5_000, "gave up after " + elapsedMs + " ms, not after the 10 s delay");
             }
         }
 

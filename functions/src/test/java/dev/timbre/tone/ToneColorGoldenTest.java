@@ -3,6 +3,7 @@ package dev.timbre.tone;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.audio.InvalidAudioException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -82,6 +86,23 @@ class ToneColorGoldenTest {
 
         double diff = maxAbsDiff(floats(mean.get("embedding")), ToneColorExtractor.mean(embeddings));
         assertTrue(diff <= TOLERANCE, "mean: max abs diff " + diff);
+    }
+
+    @Test
+    void badAudioFailsWithTheLoadersOneLineErrorAndLimitsApply() throws IOException {
+        byte[] noise = new byte[4096];
+        new java.util.Random(5).nextBytes(noise);
+        InvalidAudioException undecodable = assertThrows(InvalidAudioException.class, () -> extractor.extract(noise));
+        assertFalse(undecodable.getMessage().contains("\n"), undecodable.getMessage());
+
+        byte[] threeSeconds = Files.readAllBytes(FIXTURES.resolve("audio/c03_3s_22050_pcm24_mono.wav"));
+        try (ToneColorExtractor strict = ToneColorExtractor.load(FIXTURES.resolve("converter"),
+                new AudioLimits(10L * 1024 * 1024, 2.0))) {
+            InvalidAudioException tooLong = assertThrows(InvalidAudioException.class,
+                    () -> strict.extract(threeSeconds));
+            assertTrue(tooLong.getMessage().startsWith("audio too long"), tooLong.getMessage());
+            assertSame(extractor.weights(), strict.weights(), "other limits, same shared weights");
+        }
     }
 
     @Test

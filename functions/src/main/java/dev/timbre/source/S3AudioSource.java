@@ -131,6 +131,12 @@ public final class S3AudioSource implements AudioSource, AutoCloseable {
             throw new PermanentJobException("audio object key is empty");
         }
         String location = "s3://" + effectiveBucket + "/" + key;
+        if (hasDotSegment(key)) {
+            // Legal in S3, but HTTP clients and S3-compatible servers may resolve "." and ".." (RFC 3986
+            // §5.2.4) and so read another object than the key names (S3Proxy serves "a/../b" as "b"): never sent
+            throw new PermanentJobException("audio object key of " + location
+                    + " has a \".\" or \"..\" path segment, which may resolve to another object");
+        }
 
         HeadObjectResponse head = call(location, () -> s3.headObject(b -> b.bucket(effectiveBucket).key(key)));
         Long size = head.contentLength();
@@ -150,6 +156,16 @@ public final class S3AudioSource implements AudioSource, AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    /** Whether a "/"-separated segment of the key is "." or "..". */
+    static boolean hasDotSegment(String key) {
+        for (String segment : key.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Closes the S3 client if this source built it. */

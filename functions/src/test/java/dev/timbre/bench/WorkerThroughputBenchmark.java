@@ -59,7 +59,7 @@ public final class WorkerThroughputBenchmark {
     private static final String BEGIN = "<!-- worker:begin -->";
     private static final String END = "<!-- worker:end -->";
 
-    private record Result(String design, int threads, long latencyMs, int jobs, double seconds) {
+    private record Result(String design, int threads, long latencyMs, int jobs, double seconds, double cpuSeconds) {
         double jobsPerSecond() {
             return jobs / seconds;
         }
@@ -158,6 +158,7 @@ public final class WorkerThroughputBenchmark {
                 processor.process(parser.parse(warm.body()), 1);
             }
             List<SqsEvents.Record> records = submit(audio, jobs);
+            long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
             for (SqsEvents.Record r : records) {
                 var outcome = processor.process(parser.parse(r.body()), 1);
@@ -165,7 +166,8 @@ public final class WorkerThroughputBenchmark {
                     throw new IllegalStateException("seed job failed: " + outcome);
                 }
             }
-            return new Result("seed: one job at a time", 1, latencyMs, jobs, (System.nanoTime() - t0) / 1e9);
+            return new Result("seed: one job at a time", 1, latencyMs, jobs, (System.nanoTime() - t0) / 1e9,
+                    (processCpuNanos() - cpu0) / 1e9);
         }
 
         /** The worker: a pool of {@code threads}, Lambda-shaped batches of 10 records through the handler. */
@@ -177,11 +179,13 @@ public final class WorkerThroughputBenchmark {
                         Clock.systemUTC());
                 invoke(handler, submit(audio, Math.min(10, Math.max(threads, 2))));
                 List<SqsEvents.Record> records = submit(audio, jobs);
+                long cpu0 = processCpuNanos();
                 long t0 = System.nanoTime();
                 for (int from = 0; from < records.size(); from += 10) {
                     invoke(handler, records.subList(from, Math.min(records.size(), from + 10)));
                 }
-                return new Result("worker pool", threads, latencyMs, jobs, (System.nanoTime() - t0) / 1e9);
+                return new Result("worker pool", threads, latencyMs, jobs, (System.nanoTime() - t0) / 1e9,
+                        (processCpuNanos() - cpu0) / 1e9);
             }
         }
 
@@ -206,8 +210,8 @@ public final class WorkerThroughputBenchmark {
     }
 
     private static String describe(Result r) {
-        return String.format(Locale.ROOT, "%-24s threads=%d s3+%dms: %d jobs in %.2f s = %.2f jobs/s",
-                r.design(), r.threads(), r.latencyMs(), r.jobs(), r.seconds(), r.jobsPerSecond());
+        return String.format(Locale.ROOT, "%-24s threads=%d s3+%dms: %d jobs in %.2f s = %.2f jobs/s, %.3f CPU s/job",
+                r.design(), r.threads(), r.latencyMs(), r.jobs(), r.seconds(), r.jobsPerSecond(), r.cpuSeconds() / r.jobs());
     }
 
     private static String render(List<Result> results, Path clip, int jobs, Instant started, String command,
@@ -234,11 +238,11 @@ public final class WorkerThroughputBenchmark {
                 .append("Qdrant upsert (real client, in-process gRPC Qdrant), Postgres completion. ")
                 .append(jobs).append(" timed jobs per row after one untimed warm-up batch; the pool is fed ")
                 .append("Lambda-shaped batches of 10 records through `VoiceEmbeddingHandler`.\n\n");
-        b.append("| design | worker threads | S3 latency added | jobs/s | × seed | × 1 thread (same latency) |\n");
-        b.append("|---|---:|---:|---:|---:|---:|\n");
+        b.append("| design | worker threads | S3 latency added | jobs/s | CPU s per job | × seed | × 1 thread (same latency) |\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Result r : results) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %d ms | %.2f | %.2f | %s |%n", r.design(), r.threads(),
-                    r.latencyMs(), r.jobsPerSecond(), r.jobsPerSecond() / seedRate.get(r.latencyMs()),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %d ms | %.2f | %.3f | %.2f | %s |%n", r.design(), r.threads(),
+                    r.latencyMs(), r.jobsPerSecond(), r.cpuSeconds() / r.jobs(), r.jobsPerSecond() / seedRate.get(r.latencyMs()),
                     r.design().startsWith("seed") ? "" : String.format(Locale.ROOT, "%.2f",
                             r.jobsPerSecond() / oneThread.get(r.latencyMs()))));
         }
@@ -250,6 +254,15 @@ public final class WorkerThroughputBenchmark {
                 .mapToDouble(Result::jobsPerSecond).findFirst().orElse(Double.NaN) / oneThread.getOrDefault(0L, Double.NaN);
         b.append(String.format(Locale.ROOT, "%nGoals: 1 → 2 threads %.2f× (goal ≥ 1.8×); best rate with 100 ms S3 latency "
                 + "%.0f %% of the best CPU-bound rate (goal ≥ 90 %%).%n", oneToTwo, 100 * withLatency / cpuBound));
+        b.append("\nCPU s per job is this JVM's CPU time (worker and the embedded servers together) per timed job: it does not ")
+                .append("depend on other processes, so it shows what the pool costs per job even where the wall-clock rates cannot.\n");
+        double load = parseLoad(loadBefore);
+        int cpus = Runtime.getRuntime().availableProcessors();
+        if (load > cpus) {
+            b.append(String.format(Locale.ROOT, "%n**Caveat:** the load average (%.1f) was %.0f× the CPU count when this ran: "
+                    + "the rows compare shares of a contended machine, not the worker's scaling. Rerun `bench/worker.sh` "
+                    + "on an idle machine with ≥ 2 free cores for the goals to be meaningful.%n", load, load / cpus));
+        }
         b.append(END).append('\n');
         return b.toString();
     }
@@ -265,6 +278,19 @@ public final class WorkerThroughputBenchmark {
             updated = text.isEmpty() ? section : text.stripTrailing() + "\n\n" + section;
         }
         Files.writeString(docs, updated, StandardCharsets.UTF_8);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double parseLoad(String load) {
+        try {
+            return Double.parseDouble(load);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static String loadAverage() {

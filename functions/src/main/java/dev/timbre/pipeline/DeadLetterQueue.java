@@ -22,6 +22,7 @@ public final class DeadLetterQueue {
 
     public static final String REASON_ATTRIBUTE = "timbre_poison_reason";
     public static final String ORIGINAL_ID_ATTRIBUTE = "timbre_original_message_id";
+    private static final int MAX_ATTRIBUTE_CHARS = 1000;
 
     private final SqsClient sqs;
     private final String queueUrl;
@@ -59,8 +60,11 @@ public final class DeadLetterQueue {
     }
 
     private static MessageAttributeValue stringAttribute(String value) {
-        // SQS rejects empty attribute values.
+        // SQS rejects empty attribute values; a reason is one line, kept short so it never crowds out the body.
         String v = value == null || value.isEmpty() ? "(none)" : value;
+        if (v.length() > MAX_ATTRIBUTE_CHARS) {
+            v = v.substring(0, MAX_ATTRIBUTE_CHARS) + "…";
+        }
         return MessageAttributeValue.builder().dataType("String").stringValue(v).build();
     }
 

@@ -58,6 +58,18 @@ public final class TorchEngine {
         setIfUnset(INTER_OP_THREADS, "1");
         long t0 = System.nanoTime();
         Engine started = Engine.getEngine(ENGINE_NAME);
+        // If something started the engine before this class (so DJL never saw the properties), the intra-op
+        // count can still be corrected now; the inter-op count cannot (libtorch allows setting it once, before
+        // any parallel work), so a mismatch there is only reported.
+        int intraOp = Integer.getInteger(INTRA_OP_THREADS, 1);
+        if (JniUtils.getNumThreads() != intraOp) {
+            JniUtils.setNumThreads(intraOp);
+        }
+        int interOp = Integer.getInteger(INTER_OP_THREADS, 1);
+        if (JniUtils.getNumInteropThreads() != interOp) {
+            log.warn("PyTorch has {} inter-op threads, not {}: the engine was started before TorchEngine",
+                    JniUtils.getNumInteropThreads(), interOp);
+        }
         log.info("PyTorch engine {} up in {} ms (offline={}, intra-op threads={}, inter-op threads={})",
                 started.getVersion(), (System.nanoTime() - t0) / 1_000_000, System.getProperty(OFFLINE),
                 JniUtils.getNumThreads(), JniUtils.getNumInteropThreads());

@@ -235,6 +235,15 @@ class DockerfileLintTest {
         }
 
         @Test
+        void dropsTheLocalRunnerJarsThatTheRuntimeTestAlsoLeavesOut() throws Exception {
+            Dockerfile d = read(LAMBDA);
+            assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("COPY")
+                    && i.args().contains("infra/image/lambda-exclude.txt")), "the exclude list is copied");
+            assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("RUN")
+                    && i.args().contains("lambda-exclude.txt") && i.args().contains("rm -f")), "and applied to lib/");
+        }
+
+        @Test
         void cmdIsTheHandlerTheTemplateNames() throws Exception {
             assertEquals(List.of(HandlerContract.handlerOf(template)), read(LAMBDA).cmd());
         }

@@ -63,6 +63,15 @@ public final class SqsEvents {
         }
     }
 
+    /** Writes an event as the JSON Lambda delivers. */
+    public static void write(SQSEvent event, Path file) {
+        try (var out = Files.newOutputStream(file)) {
+            SERIALIZER.toJson(event, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** An event of these records from a standard queue, or a FIFO queue when any record has a group. */
     public static SQSEvent of(List<Record> records) {
         try {

@@ -1,0 +1,90 @@
+package dev.timbre.lambda;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.timbre.job.JobStatus;
+import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.pipeline.SqsEvents;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The handler as the Lambda runtime builds it: no-argument constructor in a fresh JVM whose environment is a
+ * Lambda's ({@code AWS_LAMBDA_FUNCTION_NAME} set), two warm invocations. Init happens once, logs are JSON lines
+ * carrying job_id, and each invocation writes an EMF line.
+ */
+class VoiceEmbeddingHandlerContainerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void containerInitialisesOnceAndServesWarmInvocationsWithJsonLogsAndMetrics() throws Exception {
+        try (PipelineHarness harness = PipelineHarness.start()) {
+            // given: two events, one job each, written as Lambda delivers them
+            Path dir = Files.createTempDirectory("lambda-events");
+            List<UUID> jobs = new ArrayList<>();
+            List<String> files = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                UUID job = harness.submit("voice-lambda", PipelineHarness.voiceWav(700 + i, 1.0));
+                jobs.add(job);
+                Path file = dir.resolve("event-" + i + ".json");
+                SqsEvents.write(SqsEvents.of(List.of(SqsEvents.Record.of(PipelineHarness.body(job, "voice-lambda")))), file);
+                files.add(file.toString());
+            }
+            Map<String, String> env = new HashMap<>();
+            env.putAll(harness.db.env());
+            env.putAll(harness.s3.env());
+            env.putAll(harness.sqs.env());
+            env.put("TIMBRE_S3_BUCKET", PipelineHarness.BUCKET);
+            env.put("TIMBRE_DLQ_URL", harness.dlqUrl);
+            env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().toString());
+            env.put("TIMBRE_WORKER_THREADS", "2");
+            env.put("AWS_LAMBDA_FUNCTION_NAME", "timbre-worker");
+
+            // when
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path")));
+            System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("ai.djl."))
+                    .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+            command.add(LambdaInvokeMain.class.getName());
+            command.addAll(files);
+            Path output = dir.resolve("out.log");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+            builder.environment().putAll(env);
+            Process child = builder.start();
+            assertTrue(child.waitFor(120, TimeUnit.SECONDS), "child finished");
+            List<String> lines = Files.readAllLines(output);
+            assertEquals(0, child.exitValue(), () -> String.join("\n", lines));
+
+            // then: both invocations succeeded and did their work
+            assertEquals(List.of("RESPONSE []", "RESPONSE []"),
+                    lines.stream().filter(l -> l.startsWith("RESPONSE")).toList());
+            for (UUID job : jobs) {
+                assertEquals(JobStatus.COMPLETED, harness.job(job).status());
+            }
+            // every other line is one JSON object (logs and EMF), init logged once with its cost
+            List<JsonNode> json = new ArrayList<>();
+            for (String line : lines) {
+                if (!line.startsWith("RESPONSE")) {
+                    json.add(JSON.readTree(line));
+                }
+            }
+            assertEquals(1, json.stream().filter(n -> "worker initialised".equals(n.path("formattedMessage").asText())).count());
+            assertTrue(json.stream().anyMatch(n -> "job completed".equals(n.path("formattedMessage").asText())
+                    && jobs.get(1).toString().equals(n.at("/mdc/job_id").asText())), "job logs carry job_id");
+            assertEquals(2, json.stream().filter(n -> n.has("_aws") && n.path("JobsCompleted").asInt() == 1).count(),
+                    "one EMF line per invocation");
+        }
+    }
+}

@@ -3,12 +3,12 @@ package dev.timbre.tone;
 import dev.timbre.audio.AudioLimits;
 import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.LoadedAudio;
+import dev.timbre.tone.checkpoint.CheckpointException;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -62,7 +62,8 @@ public final class ToneColorExtractor implements AutoCloseable {
      *
      * @param converterDir an OpenVoice converter directory: {@code config.json} + {@code checkpoint.pth}
      * @param limits       limits applied to audio passed to {@link #extract}
-     * @throws dev.timbre.tone.checkpoint.CheckpointException if the directory is not a usable converter
+     * @throws CheckpointException with one line naming the directory, file or key, if the directory is missing
+     *                             or not a usable converter
      */
     public static ToneColorExtractor load(Path converterDir, AudioLimits limits) {
         Objects.requireNonNull(limits, "limits");
@@ -70,7 +71,8 @@ public final class ToneColorExtractor implements AutoCloseable {
         try {
             key = converterDir.toRealPath();
         } catch (IOException e) {
-            throw new UncheckedIOException("converter directory " + converterDir + " cannot be read: " + e, e);
+            throw new CheckpointException("converter directory " + converterDir + ": not found or unreadable ("
+                    + e.getClass().getSimpleName() + ")", e);
         }
         SharedWeights shared;
         synchronized (SHARED) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.audio.AudioLimits;
 import dev.timbre.audio.InvalidAudioException;
+import dev.timbre.tone.checkpoint.CheckpointException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,19 @@ class ToneColorGoldenTest {
             assertTrue(tooLong.getMessage().startsWith("audio too long"), tooLong.getMessage());
             assertSame(extractor.weights(), strict.weights(), "other limits, same shared weights");
         }
+    }
+
+    @Test
+    void aMissingOrBadConverterDirectoryIsACheckpointError() {
+        CheckpointException missing = assertThrows(CheckpointException.class,
+                () -> ToneColorExtractor.load(FIXTURES.resolve("no-such-converter"), AudioLimits.DEFAULT));
+        assertTrue(missing.getMessage().contains("no-such-converter"), missing.getMessage());
+
+        int loads = ToneColorExtractor.weightLoads();
+        CheckpointException badKey = assertThrows(CheckpointException.class,
+                () -> ToneColorExtractor.load(FIXTURES.resolve("bad/missing_key"), AudioLimits.DEFAULT));
+        assertTrue(badKey.getMessage().contains("ref_enc.gru.bias_hh_l0"), badKey.getMessage());
+        assertEquals(loads, ToneColorExtractor.weightLoads(), "nothing loaded");
     }
 
     @Test

@@ -265,9 +265,9 @@ public final class ExtractionBenchmark {
             s.append(String.format(Locale.ROOT, "Long input: a %d s signal takes %.1f s; the process's peak RSS "
                             + "goes from %d MiB (engine and weights loaded, warm) to %d MiB (`-Xmx%dm`). The "
                             + "spectrogram and conv stack run over time blocks of 8 final conv rows (≈6 s "
-                            + "of audio), bit-identical to one whole-file pass. With one whole-file pass, as "
-                            + "OpenVoice runs it, 600 s peaked at 4.1 GB RSS in development measurements "
-                            + "(the second conv's im2col buffer alone is about 1.9 GB).\n\n",
+                            + "of audio), bit-identical to one whole-file pass. One whole-file pass, as "
+                            + "OpenVoice runs it, peaked at 3.9 GiB RSS for 600 s in a development measurement "
+                            + "(the first conv's output alone is 32 × 25,840 × 257 floats = 0.85 GB).\n\n",
                     rss.get("seconds").asInt(), rss.get("ms").asDouble() / 1000,
                     rss.get("hwm_before_kib").asLong() >> 10,
                     rss.get("hwm_after_kib").asLong() >> 10, rss.get("xmx_mib").asLong()));

@@ -27,17 +27,19 @@ import org.junit.jupiter.api.Test;
 class EnvironmentContractTest {
 
     /** Read by TimbreConfig, deliberately not set on the function; the reason is the value. */
-    static final Map<String, String> FUNCTION_UNSET = Map.of(
-            "AWS_REGION", "reserved: the Lambda runtime sets it",
-            "AWS_LAMBDA_FUNCTION_NAME", "reserved: the Lambda runtime sets it (TimbreConfig picks JSON logs from it)",
-            "AWS_ENDPOINT_URL", "local runs only: points the SDK at the embedded servers",
-            "AWS_ENDPOINT_URL_S3", "local runs only",
-            "AWS_ENDPOINT_URL_SQS", "local runs only",
-            "ECS_CONTAINER_METADATA_URI_V4", "set by the ECS agent, not in Lambda",
-            "TIMBRE_QUEUE_URL", "ECS worker only: Lambda receives messages from the event source mapping",
-            "TIMBRE_DB_SECRET_ARN", "refused by TimbreConfig for now: credentials are resolved at deploy time",
-            "TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix",
-            "TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS");
+    static final Map<String, String> FUNCTION_UNSET = Map.ofEntries(
+            Map.entry("TIMBRE_AMQP_URL", "producer side (./timbre submit publishes); the function consumes SQS only"),
+            Map.entry("TIMBRE_AMQP_QUEUE", "producer side, as TIMBRE_AMQP_URL"),
+            Map.entry("AWS_REGION", "reserved: the Lambda runtime sets it"),
+            Map.entry("AWS_LAMBDA_FUNCTION_NAME", "reserved: the Lambda runtime sets it (TimbreConfig picks JSON logs from it)"),
+            Map.entry("AWS_ENDPOINT_URL", "local runs only: points the SDK at the embedded servers"),
+            Map.entry("AWS_ENDPOINT_URL_S3", "local runs only"),
+            Map.entry("AWS_ENDPOINT_URL_SQS", "local runs only"),
+            Map.entry("ECS_CONTAINER_METADATA_URI_V4", "set by the ECS agent, not in Lambda"),
+            Map.entry("TIMBRE_QUEUE_URL", "ECS worker only: Lambda receives messages from the event source mapping"),
+            Map.entry("TIMBRE_DB_SECRET_ARN", "refused by TimbreConfig for now: credentials are resolved at deploy time"),
+            Map.entry("TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix"),
+            Map.entry("TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS"));
 
     /** Read by the worker's libraries rather than TimbreConfig. */
     static final Set<String> LIBRARY_VARIABLES = Set.of("AWS_EMF_ENVIRONMENT");

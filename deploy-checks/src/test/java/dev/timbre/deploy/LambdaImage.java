@@ -57,6 +57,8 @@ final class LambdaImage {
             Path p = Path.of(entry.strip());
             if (Files.isDirectory(p)) {
                 copyTree(p, taskRoot); // COPY functions/target/classes/ ${LAMBDA_TASK_ROOT}/
+            } else if (p.getFileName().toString().startsWith("timbre-functions-")) {
+                unzip(p, taskRoot); // after `package` (mvn verify) Maven hands over the module's jar, not its classes
             } else if (p.toString().endsWith(".jar") && excluded.stream().anyMatch(g -> g.matches(p.getFileName()))) {
                 continue; // RUN ... rm -f -- $pattern (infra/image/lambda-exclude.txt)
             } else if (p.toString().endsWith(".jar")) {
@@ -176,6 +178,23 @@ final class LambdaImage {
                     throw new UncheckedIOException(e);
                 }
             });
+        }
+    }
+
+    static void unzip(Path jar, Path to) throws IOException {
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(Files.newInputStream(jar))) {
+            for (java.util.zip.ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                Path dst = to.resolve(e.getName()).normalize();
+                if (!dst.startsWith(to)) {
+                    throw new IOException("entry outside the target: " + e.getName());
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(dst);
+                } else {
+                    Files.createDirectories(dst.getParent());
+                    Files.copy(in, dst, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
     }
 

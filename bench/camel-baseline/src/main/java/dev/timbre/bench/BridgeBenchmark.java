@@ -48,7 +48,7 @@ public final class BridgeBenchmark {
     private static final Pattern GC_HEAP = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
     private static final String HEAP = "-Xmx512m";
 
-    record Result(String subject, int published, double msgsPerSec, double wallSeconds, int distinct, int lost,
+    record Result(String subject, int round, int published, double msgsPerSec, double wallSeconds, int distinct, int lost,
                   int duplicates, int leftInRabbit, double cpuSeconds, long peakRssMb, long peakHeapMb) {
     }
 
@@ -64,6 +64,7 @@ public final class BridgeBenchmark {
         URI endpoint = URI.create("http://127.0.0.1:" + sqsPort);
         SqsClient sqs = SqsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("b", "b"))).build();
+        String loadAverage = Files.readString(Path.of("/proc/loadavg")).trim().split(" ")[0];
         warmUp(sqs);
         ConnectionFactory f = new ConnectionFactory();
         f.setHost("127.0.0.1");
@@ -71,19 +72,28 @@ public final class BridgeBenchmark {
         String rabbitVersion;
         try (Connection rabbit = f.newConnection("bench")) {
             rabbitVersion = String.valueOf(rabbit.getServerProperties().get("version"));
-            String only = System.getenv().getOrDefault("BENCH_SUBJECTS", "bridge,camel-default,camel-batch");
-            for (String subject : only.split(",")) {
-                results.add(run(subject, n, rabbit, sqs, endpoint, bridgeCp, camelCp));
-                System.out.println(results.get(results.size() - 1));
+            List<String> subjects = List.of(System.getenv().getOrDefault("BENCH_SUBJECTS",
+                    "bridge,camel-default,camel-batch").split(","));
+            int rounds = Integer.parseInt(System.getenv().getOrDefault("BENCH_ROUNDS", "2"));
+            // The machine is shared: alternate the order between rounds so a load trend does not favour one subject.
+            for (int round = 1; round <= rounds; round++) {
+                List<String> order = new ArrayList<>(subjects);
+                if (round % 2 == 0) {
+                    java.util.Collections.reverse(order);
+                }
+                for (String subject : order) {
+                    results.add(run(subject, round, n, rabbit, sqs, endpoint, bridgeCp, camelCp));
+                    System.out.println(results.get(results.size() - 1));
+                }
             }
         } finally {
             sqs.close();
             server.stopAndWait();
         }
-        writeSection(docs, render(results, n, rabbitVersion, command));
+        writeSection(docs, render(results, n, rabbitVersion, command, loadAverage));
     }
 
-    private static Result run(String subject, int n, Connection rabbit, SqsClient sqs, URI endpoint, String bridgeCp,
+    private static Result run(String subject, int round, int n, Connection rabbit, SqsClient sqs, URI endpoint, String bridgeCp,
                               String camelCp) throws Exception {
         String queue = "bench-" + subject + "-" + UUID.randomUUID().toString().substring(0, 8);
         Set<String> published = new HashSet<>();
@@ -179,7 +189,7 @@ public final class BridgeBenchmark {
         double seconds = done == 0 ? Double.NaN : (done - firstSeen) / 1e9;
         double rate = done == 0 ? 0 : (n - firstCount) / Math.max(seconds, 1e-3);
         double wall = ((done == 0 ? System.nanoTime() : done) - start) / 1e9;
-        return new Result(subject, n, rate, wall, distinct.size(), lost.size(), seen.size() - distinct.size(), left,
+        return new Result(subject, round, n, rate, wall, distinct.size(), lost.size(), seen.size() - distinct.size(), left,
                 cpuTicks[0] / clockTicks(), rssKb[0] / 1024, peakHeapMb(gcLog));
     }
 
@@ -293,10 +303,10 @@ public final class BridgeBenchmark {
         return peak;
     }
 
-    private static String render(List<Result> results, int n, String rabbitVersion, String command)
-            throws IOException {
+    private static String render(List<Result> results, int n, String rabbitVersion, String command,
+                                 String loadAverage) throws IOException {
         double camelDefault = results.stream().filter(r -> r.subject().equals("camel-default"))
-                .mapToDouble(Result::msgsPerSec).findFirst().orElse(Double.NaN);
+                .mapToDouble(Result::msgsPerSec).average().orElse(Double.NaN);
         StringBuilder md = new StringBuilder();
         md.append("## RabbitMQ → SQS bridge vs Apache Camel 4.17\n\n");
         md.append("Measured ").append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append(" with `")
@@ -307,22 +317,51 @@ public final class BridgeBenchmark {
                 .append("persistent messages); ElasticMQ 1.7.1 in the harness JVM. ")
                 .append(n).append(" job messages of ~1 KB JSON per subject, queued before the subject starts; ")
                 .append("each subject runs in its own JVM with ").append(HEAP).append(".\n\n");
-        md.append("| subject | msgs/s | × Camel default | wall s (incl. JVM start) | lost | duplicates | left in RabbitMQ "
-                + "| CPU s | peak RSS MiB | peak heap MiB |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Result r : results) {
-            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f | %.1f | %d | %d | %d | %.1f | %d | %d |%n",
-                    label(r.subject()), r.msgsPerSec(), r.msgsPerSec() / camelDefault, r.wallSeconds(), r.lost(),
-                    r.duplicates(), r.leftInRabbit(), r.cpuSeconds(), r.peakRssMb(), r.peakHeapMb()));
+        md.append("| subject | mean msgs/s | × Camel default | lost | duplicates | left in RabbitMQ "
+                + "| mean CPU s | peak RSS MiB | peak heap MiB |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (String subject : results.stream().map(Result::subject).distinct().toList()) {
+            List<Result> runs = results.stream().filter(r -> r.subject().equals(subject)).toList();
+            double mean = runs.stream().mapToDouble(Result::msgsPerSec).average().orElse(Double.NaN);
+            md.append(String.format(Locale.ROOT, "| %s | %.0f | %.1f | %d | %d | %d | %.1f | %d | %d |%n",
+                    label(subject), mean, mean / camelDefault,
+                    runs.stream().mapToInt(Result::lost).sum(), runs.stream().mapToInt(Result::duplicates).sum(),
+                    runs.stream().mapToInt(Result::leftInRabbit).sum(),
+                    runs.stream().mapToDouble(Result::cpuSeconds).average().orElse(Double.NaN),
+                    runs.stream().mapToLong(Result::peakRssMb).max().orElse(0),
+                    runs.stream().mapToLong(Result::peakHeapMb).max().orElse(0)));
         }
+        md.append("\nEach run (rounds alternate the order of subjects):\n\n");
+        md.append("| round | subject | msgs/s | wall s (incl. JVM start) | distinct ids in SQS | lost | duplicates "
+                + "| CPU s | peak RSS MiB | peak heap MiB |\n");
+        md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Result r : results) {
+            md.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %.1f | %d | %d | %d | %.1f | %d | %d |%n",
+                    r.round(), label(r.subject()), r.msgsPerSec(), r.wallSeconds(), r.distinct(), r.lost(),
+                    r.duplicates(), r.cpuSeconds(), r.peakRssMb(), r.peakHeapMb()));
+        }
+        double bridge = results.stream().filter(r -> r.subject().equals("bridge"))
+                .mapToDouble(Result::msgsPerSec).average().orElse(Double.NaN);
+        double batch = results.stream().filter(r -> r.subject().equals("camel-batch"))
+                .mapToDouble(Result::msgsPerSec).average().orElse(Double.NaN);
         md.append("\nmsgs/s counts from the first message seen in SQS to the last (JVM and route start-up excluded); ")
-                .append("lost = published job ids never read back from SQS. Bridge settings: defaults (prefetch 500, ")
-                .append("8 batches in flight, linger 5 ms). Camel default: `spring-rabbitmq` (AUTO ack, 1 consumer, ")
-                .append("prefetch 250) → `aws2-sqs` (one `SendMessage` per message). Camel batch: the same source, ")
-                .append("`aggregate` of 10 bodies (completion timeout 100 ms) → `aws2-sqs?operation=sendBatchMessage`; ")
-                .append("it acks each message when the aggregator has it, before SQS has it, and never reads ")
-                .append("`Failed` entries, so its zero loss here holds only while nothing fails. ")
-                .append("ElasticMQ's per-request cost dominates on this machine; real SQS latency differs.\n");
+                .append("lost = published job ids never read back from SQS; duplicates = extra copies. ")
+                .append("Bridge: its defaults (prefetch 500, 8 batches in flight, linger 5 ms). Camel default: ")
+                .append("`spring-rabbitmq` (AUTO ack, 1 consumer, prefetch 250) → `aws2-sqs` (one `SendMessage` per ")
+                .append("message). Camel batch: the same source, `aggregate` of 10 bodies (completion timeout 100 ms) → ")
+                .append("`aws2-sqs?operation=sendBatchMessage`; it acks each message once the aggregator holds it, ")
+                .append("before SQS has it, and never reads `Failed` entries, so its zero loss here holds only while ")
+                .append("nothing fails.\n\n");
+        md.append(String.format(Locale.ROOT, "Goal ≥ 5× Camel's default route: %s (%.1f×). ", bridge / camelDefault >= 5
+                ? "met" : "not met on this machine", bridge / camelDefault))
+                .append("Every subject here is bound by ElasticMQ, which runs in the harness JVM on the same shared ")
+                .append("CPUs (load average at start: ").append(loadAverage).append(String.format(Locale.ROOT,
+                        "); Camel's own batch mode reaches %.1f× its default route, which shows how much ", batch
+                        / camelDefault))
+                .append("ElasticMQ lets any batching client gain over `SendMessage` here. Against real SQS, where a ")
+                .append("request costs network latency rather than local CPU, the bridge's 8 concurrent batches of 10 ")
+                .append("are the advantage; this run does not measure that. Runs on this machine vary by ±50 % with the ")
+                .append("load of other jobs.\n");
         return md.toString();
     }
 

@@ -121,6 +121,11 @@ public final class SqsBatchSender {
             log.debug("SendMessageBatch failed: {}", SqsFailure.describe(e));
             metrics.failedEntries("transient", pending.size());
             return pending;
+        } catch (RuntimeException unexpected) {
+            // Not an SDK outcome (a bug, a broken interceptor): keep the messages, try again later.
+            metrics.requestFailed();
+            log.error("SendMessageBatch threw unexpectedly; retrying its {} entries", pending.size(), unexpected);
+            return pending;
         }
         reachability.answered();
         metrics.batchSent(pending.size(), bytes, System.nanoTime() - start);

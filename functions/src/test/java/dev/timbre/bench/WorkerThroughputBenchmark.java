@@ -256,6 +256,11 @@ public final class WorkerThroughputBenchmark {
                 + "%.0f %% of the best CPU-bound rate (goal ≥ 90 %%).%n", oneToTwo, 100 * withLatency / cpuBound));
         b.append("\nCPU s per job is this JVM's CPU time (worker and the embedded servers together) per timed job: it does not ")
                 .append("depend on other processes, so it shows what the pool costs per job even where the wall-clock rates cannot.\n");
+        results.stream().filter(r -> r.latencyMs() == 0 && r.threads() == 1 && !r.design().startsWith("seed"))
+                .findFirst().ifPresent(r -> b.append(String.format(Locale.ROOT, "At 1 thread without added latency a job "
+                        + "took %.0f ms of wall time and %.0f ms of this JVM's CPU: the rest is waiting (for a core on "
+                        + "this shared machine, Postgres commits, HTTP and gRPC round trips), which is what extra "
+                        + "worker threads overlap.%n", 1000 * r.seconds() / r.jobs(), 1000 * r.cpuSeconds() / r.jobs())));
         double load = parseLoad(loadBefore);
         int cpus = Runtime.getRuntime().availableProcessors();
         if (load > cpus) {

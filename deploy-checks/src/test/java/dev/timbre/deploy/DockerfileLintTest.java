@@ -278,6 +278,13 @@ class DockerfileLintTest {
         }
 
         @Test
+        void hasTheCurlTheWorkerHealthCheckRuns() throws Exception {
+            Dockerfile d = read(GPU);
+            assertTrue(d.inStage(d.finalStage().index(), "RUN").stream()
+                    .anyMatch(i -> i.args().matches("(?s).*apt-get install[^&]*\\bcurl\\b.*")), "curl installed");
+        }
+
+        @Test
         void runsTheWorkerCommandTheTemplateRunsAsANonRootUser() throws Exception {
             Dockerfile d = read(GPU);
             Map<String, Object> container = Template.map(((List<?>) template.properties("WorkerTaskDefinition")

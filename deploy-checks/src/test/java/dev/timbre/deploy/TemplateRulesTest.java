@@ -313,6 +313,16 @@ class TemplateRulesTest {
         }
 
         @Test
+        void everyServiceContainerHasAHealthCheckOnHealthz() {
+            for (String td : template.resourcesOfType("AWS::ECS::TaskDefinition")) {
+                for (Object c : (List<?>) template.properties(td).get("ContainerDefinitions")) {
+                    Object check = Template.map(c, td).get("HealthCheck");
+                    assertTrue(String.valueOf(check).contains("/healthz"), td + " health check: " + check);
+                }
+            }
+        }
+
+        @Test
         void everyContainerLogsToCloudWatch() {
             for (String td : template.resourcesOfType("AWS::ECS::TaskDefinition")) {
                 for (Object c : (List<?>) template.properties(td).get("ContainerDefinitions")) {

@@ -15,9 +15,6 @@ final class Spectrogram {
     /** Inside the square root, as OpenVoice: {@code torch.sqrt(spec.pow(2).sum(-1) + 1e-6)}. */
     static final float MAGNITUDE_EPSILON = 1e-6f;
 
-    private static final NDIndex REAL = new NDIndex(":, :, 0");
-    private static final NDIndex IMAGINARY = new NDIndex(":, :, 1");
-
     private final int nFft;
     private final int hop;
     private final int pad;
@@ -93,8 +90,9 @@ final class Spectrogram {
         // [bins, T] result as a transposed view of a time-major buffer, so transposing back is free.
         NDArray complex = signal.stft(nFft, hop, false, window, false, true).transpose();
         NDArray reIm = complex.real(); // view_as_real: [T, bins, 2]
-        NDArray re = reIm.get(REAL);
-        NDArray im = reIm.get(IMAGINARY);
+        // NDIndex is mutable (addIndices), so each call builds its own rather than sharing one across threads
+        NDArray re = reIm.get(new NDIndex(":, :, 0"));
+        NDArray im = reIm.get(new NDIndex(":, :, 1"));
         // re² + im², then + eps, then sqrt: OpenVoice's order. Two strided views instead of sum(-1) over a
         // size-2 axis, which libtorch reduces about 4x slower; values agree to 1 ulp.
         return re.square().add(im.square()).add(MAGNITUDE_EPSILON).sqrt();

@@ -55,7 +55,8 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
-        try (MDC.MDCCloseable r = MDC.putCloseable("aws_request_id", context.getAwsRequestId())) {
+        MDC.put("aws_request_id", context.getAwsRequestId());
+        try {
             List<QueueMessage> messages = SqsEventRecords.toQueueMessages(event);
             Instant deadline = clock.instant()
                     .plusMillis(context.getRemainingTimeInMillis())
@@ -65,6 +66,8 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
             return new SQSBatchResponse(outcome.failedMessageIds().stream()
                     .map(SQSBatchResponse.BatchItemFailure::new)
                     .toList());
+        } finally {
+            MDC.remove("aws_request_id");
         }
     }
 

@@ -189,7 +189,8 @@ public final class BatchProcessor {
         if (expired.get()) {
             return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached before start");
         }
-        try (MDC.MDCCloseable id = MDC.putCloseable("message_id", m.messageId())) {
+        MDC.put("message_id", m.messageId());
+        try {
             JobMessage job;
             try {
                 job = parser.parse(m.body());
@@ -198,6 +199,8 @@ public final class BatchProcessor {
             }
             JobOutcome outcome = jobs.process(job, m.receiveCount());
             return new RecordOutcome(m.messageId(), outcome.disposition(), outcome.detail());
+        } finally {
+            MDC.remove("message_id");
         }
     }
 

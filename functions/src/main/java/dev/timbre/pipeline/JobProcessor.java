@@ -74,11 +74,15 @@ public final class JobProcessor {
      * @param receiveCount the message's ApproximateReceiveCount (1 on first delivery)
      */
     public JobOutcome process(JobMessage job, int receiveCount) {
-        try (MDC.MDCCloseable j = MDC.putCloseable("job_id", job.jobId().toString());
-             MDC.MDCCloseable v = MDC.putCloseable("voice_id", job.voiceId())) {
+        MDC.put("job_id", job.jobId().toString());
+        MDC.put("voice_id", job.voiceId());
+        try {
             JobOutcome outcome = run(job, receiveCount);
             metrics.countOutcome(outcome.disposition());
             return outcome;
+        } finally {
+            MDC.remove("job_id");
+            MDC.remove("voice_id");
         }
     }
 

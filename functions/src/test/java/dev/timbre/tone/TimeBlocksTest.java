@@ -47,7 +47,7 @@ class TimeBlocksTest {
         // What makes a block compute the same sums as the whole-file conv: with the conv's own padding of 1,
         // every kept output is centred on the same row as in the whole-file conv, and each row it reads is
         // either in the block's input or outside the recording (a padding zero in both). Blocks tile T'.
-        for (int frames = 1; frames < 5000; frames += 37) {
+        for (int frames = 1; frames < 5000; frames += 83) {
             TimeBlocks blocks = new TimeBlocks(frames);
             for (int size = 1; size <= 20; size += 3) {
                 int next = 0;

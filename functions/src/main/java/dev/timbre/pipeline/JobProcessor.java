@@ -93,14 +93,15 @@ public final class JobProcessor {
             stages.lap("PickUp");
             switch (pickUp) {
                 case ALREADY_COMPLETED -> {
+                    stages.report();
                     log.atInfo().addKeyValue("outcome", "duplicate").log("job already completed; acknowledging");
                     return JobOutcome.of(Disposition.DUPLICATE);
                 }
                 case NOT_FOUND_OR_DELETED -> {
-                    // No row to mark FAILED: the error lives only in the log.
-                    String error = "job " + job.jobId() + " does not exist or was deleted";
-                    log.atWarn().addKeyValue("outcome", "failed").log(error);
-                    return new JobOutcome(Disposition.FAILED, error);
+                    // A deleted row is marked FAILED (DESIGN §5); for a missing one the update changes nothing
+                    // and the error lives only in the log.
+                    stages.report();
+                    return failPermanently(job, "job " + job.jobId() + " does not exist or was deleted");
                 }
                 case STARTED -> {
                     // go on below

@@ -261,6 +261,34 @@ class BatchProcessingTest {
         }
 
         @Test
+        void missingObjectAndDeletedJobAreFailedWithAnErrorAndAcknowledged() {
+            // given: a job whose audio was never uploaded, a job deleted by its owner, and no job row at all
+            UUID noAudio = UUID.randomUUID();
+            harness.jobs.create(noAudio, "voice-gone", PipelineHarness.key("voice-gone", noAudio));
+            UUID deleted = harness.submit("voice-gone", PipelineHarness.voiceWav(9, 1.0));
+            harness.db.execute("UPDATE voice_processing_jobs SET is_deleted = true WHERE id = '" + deleted + "'");
+            UUID unknown = UUID.randomUUID();
+            VoiceEmbeddingHandler handler = harness.handler(
+                    harness.batches(harness.pool(2), new ToneColorEmbedder(extractor), MAX_RECEIVES), Duration.ofSeconds(1));
+
+            // when
+            SQSBatchResponse response = handler.handleRequest(SqsEvents.of(List.of(
+                    SqsEvents.Record.of(PipelineHarness.body(noAudio, "voice-gone")),
+                    SqsEvents.Record.of(PipelineHarness.body(deleted, "voice-gone")),
+                    SqsEvents.Record.of(PipelineHarness.body(unknown, "voice-gone")))), context(Duration.ofSeconds(30)));
+
+            // then: nothing to retry; the rows that exist say why
+            assertEquals(List.of(), failures(response));
+            JobRecord missing = harness.job(noAudio);
+            assertEquals(JobStatus.FAILED, missing.status());
+            assertTrue(missing.error().contains(PipelineHarness.key("voice-gone", noAudio)), missing.error());
+            JobRecord gone = harness.job(deleted);
+            assertEquals(JobStatus.FAILED, gone.status());
+            assertEquals("job " + deleted + " does not exist or was deleted", gone.error());
+            assertTrue(harness.jobs.find(unknown).isEmpty());
+        }
+
+        @Test
         void duplicateOfACompletedJobIsAcknowledgedWithoutWork() {
             UUID job = harness.submit("voice-dup", PipelineHarness.voiceWav(3, 1.0));
             RecordingEmbedder embedder = new RecordingEmbedder(extractor);

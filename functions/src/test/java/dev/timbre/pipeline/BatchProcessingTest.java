@@ -289,6 +289,27 @@ class BatchProcessingTest {
         }
 
         @Test
+        void unreachableDatabaseIsTransientAndTheRecordIsRedelivered() {
+            // given: the job store on a port where no Postgres listens (a real connection refusal)
+            org.postgresql.ds.PGSimpleDataSource nowhere = new org.postgresql.ds.PGSimpleDataSource();
+            nowhere.setUrl("jdbc:postgresql://127.0.0.1:1/none?connectTimeout=2");
+            JobProcessor processor = new JobProcessor(new dev.timbre.job.PostgresJobStore(nowhere), harness.audio,
+                    harness.store, new ToneColorEmbedder(extractor), MAX_RECEIVES, harness.metrics,
+                    java.time.Clock.systemUTC());
+            BatchProcessor batches = new BatchProcessor(harness.pool(1), new dev.timbre.job.JobMessageParser(),
+                    processor, new DeadLetterQueue(harness.sqsClient, harness.dlqUrl), harness.metrics,
+                    java.time.Clock.systemUTC());
+            SqsEvents.Record record = SqsEvents.Record.of(PipelineHarness.body(UUID.randomUUID(), "voice-db"));
+
+            // when
+            SQSBatchResponse response = harness.handler(batches, Duration.ofSeconds(1))
+                    .handleRequest(SqsEvents.of(List.of(record)), context(Duration.ofSeconds(30)));
+
+            // then
+            assertEquals(List.of(record.messageId()), failures(response));
+        }
+
+        @Test
         void duplicateOfACompletedJobIsAcknowledgedWithoutWork() {
             UUID job = harness.submit("voice-dup", PipelineHarness.voiceWav(3, 1.0));
             RecordingEmbedder embedder = new RecordingEmbedder(extractor);

@@ -56,7 +56,7 @@ class CheckpointFuzzTest {
     @Test
     void mutatedPicklesWithValidChecksums() {
         String pkl = entries.keySet().stream().filter(n -> n.endsWith("/data.pkl")).findFirst().orElseThrow();
-        Fuzz.forAll("checkpoint: mutated data.pkl", 150, PER_INPUT, r -> {
+        Fuzz.forAll("checkpoint: mutated data.pkl", 120, PER_INPUT, r -> {
             Map<String, byte[]> mutated = new LinkedHashMap<>(entries);
             mutated.put(pkl, r.nextInt(10) == 0 ? Fuzz.randomBytes(r, 4096) : Fuzz.mutate(entries.get(pkl), r, 4096));
             writeZip(dir.resolve(ConverterCheckpoint.CHECKPOINT_FILE), mutated);
@@ -67,7 +67,7 @@ class CheckpointFuzzTest {
 
     @Test
     void mutatedZipStructure() {
-        Fuzz.forAll("checkpoint: mutated zip structure", 150, PER_INPUT, r -> {
+        Fuzz.forAll("checkpoint: mutated zip structure", 120, PER_INPUT, r -> {
             byte[] damaged = archive.clone();
             int count = 1 + r.nextInt(8);
             for (int i = 0; i < count; i++) {

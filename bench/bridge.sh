@@ -11,4 +11,4 @@ mvn -q -P bench -Dtimbre.build.dir="$BUILD" -pl bench/camel-baseline package -Ds
 BRIDGE_CP="bridge/$BUILD/classes:bridge/$BUILD/lib/*"
 CAMEL_CP="bench/camel-baseline/$BUILD/classes:bench/camel-baseline/$BUILD/lib/*"
 exec java -Xmx1g -cp "$CAMEL_CP" dev.timbre.bench.BridgeBenchmark "$N" "$BRIDGE_CP" "$CAMEL_CP" \
-  docs/benchmarks.md "bench/bridge.sh $*"
+  docs/benchmarks.md "bench/bridge.sh${1:+ $*}"

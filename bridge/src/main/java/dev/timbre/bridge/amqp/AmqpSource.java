@@ -240,9 +240,14 @@ public final class AmqpSource implements AutoCloseable {
         }
     }
 
+    /** {@link #close(Duration)} with 5 s; an interrupt ends the wait early and is restored. */
     @Override
-    public void close() throws InterruptedException {
-        close(Duration.ofSeconds(5));
+    public void close() {
+        try {
+            close(Duration.ofSeconds(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void closeQuietly() {

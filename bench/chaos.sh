@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Chaos run (issue 7, item 1), loopback only and bounded: N small jobs plus bad-audio jobs and poison messages
+# through SQS (ElasticMQ) to the real Lambda handler behind the local event-source mapping and a real ECS worker
+# process, while a seeded schedule injects S3 503/refused/latency, Postgres connection kills and a closed
+# database, Qdrant UNAVAILABLE and hanging upserts, Lambda deadlines and ECS worker SIGKILLs. Prints the figures
+# and, with --write, writes them as a markdown table. Exit status 0 only when nothing was lost, stuck or
+# duplicated and the DLQ holds exactly the poison messages.
+# Needs Postgres on 127.0.0.1:5432 (user postgres, trust), like the tests.
+#
+#   bench/chaos.sh                                    # 200 jobs, 10 bad, 10 poison, ECS worker, <= 480 s
+#   bench/chaos.sh --jobs 1000 --seconds 1500 --write /tmp/chaos.md
+#   bench/chaos.sh --no-ecs --jobs 50                 # Lambda side only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
+echo "building test classes in functions/$BUILD_DIR ..." >&2
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+CP_FILE="functions/$BUILD_DIR/bench.classpath"
+if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
+  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
+fi
+CP="$PWD/functions/$BUILD_DIR/test-classes:$PWD/functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+cat > "$TMP/logback.xml" <<'XML'
+<configuration>
+  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%d{HH:mm:ss.SSS} %level %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="ERROR"><appender-ref ref="ERR"/></root>
+  <logger name="io.qdrant.client" level="OFF"/>
+</configuration>
+XML
+
+# the working directory is functions/, as for the tests (fixture paths are relative to it): make --write absolute
+ARGS=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--write" ] && [ $# -gt 1 ]; then
+    case "$2" in /*) ARGS+=("$1" "$2") ;; *) ARGS+=("$1" "$PWD/$2") ;; esac
+    shift 2
+  else
+    ARGS+=("$1")
+    shift
+  fi
+done
+cd functions
+exec java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false \
+  -cp "$CP" dev.timbre.hostile.ChaosRun ${ARGS[@]+"${ARGS[@]}"}

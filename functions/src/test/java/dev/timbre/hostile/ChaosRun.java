@@ -1,0 +1,698 @@
+package dev.timbre.hostile;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import com.sun.net.httpserver.HttpServer;
+import dev.timbre.ecs.EcsWorkerMain;
+import dev.timbre.job.JobMessageParser;
+import dev.timbre.job.JobStore;
+import dev.timbre.job.PostgresJobStore;
+import dev.timbre.lambda.VoiceEmbeddingHandler;
+import dev.timbre.local.EmbeddedS3;
+import dev.timbre.local.EmbeddedSqs;
+import dev.timbre.local.LocalEventSourceMapping;
+import dev.timbre.pipeline.BatchProcessor;
+import dev.timbre.pipeline.DeadLetterQueue;
+import dev.timbre.pipeline.JobProcessor;
+import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.pipeline.PipelineMetrics;
+import dev.timbre.pipeline.ToneColorEmbedder;
+import dev.timbre.pipeline.WorkerPool;
+import dev.timbre.source.S3AudioSource;
+import dev.timbre.store.QdrantEmbeddingStore;
+import dev.timbre.testing.FakeQdrant;
+import dev.timbre.testing.TestDatabase;
+import io.grpc.Status;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context.ModifyHttpRequest;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * The chaos run (issue 7, item 1), reduced: N small jobs plus deliberately bad ones go through SQS (ElasticMQ) to
+ * the real Lambda handler behind the local event-source mapping and, optionally, a real ECS worker process, while
+ * a seeded fault schedule injects, on loopback only:
+ * <ul>
+ *   <li>S3: requests answered 503 SlowDown by a fault endpoint, connections refused, latency spikes;</li>
+ *   <li>Postgres: every connection of the run's database killed ({@code pg_terminate_backend}), and the database
+ *       closed to new connections for a few seconds ({@code ALLOW_CONNECTIONS false}), the shared server kept up;</li>
+ *   <li>Qdrant (in-process gRPC double): calls answered UNAVAILABLE, upserts hanging past the client deadline;</li>
+ *   <li>Lambda deadlines: a 7 s function timeout, so batches slowed by faults run into their deadline;</li>
+ *   <li>the ECS worker killed with SIGKILL and started again.</li>
+ * </ul>
+ * Afterwards it counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
+ * none stuck in PROCESSING, exactly one Qdrant point per completed job and none for others, the DLQ holding
+ * exactly the poison messages. Not covered here (see docs/reliability.md): RabbitMQ and the bridge.
+ *
+ * <p>{@code bench/chaos.sh} runs {@link #main}; {@link ChaosRunTest} runs a short version in the suite.
+ */
+public final class ChaosRun {
+
+    /**
+     * @param jobs      good jobs (1 s clips)
+     * @param badAudio  jobs whose audio is undecodable (must end FAILED)
+     * @param poison    poison messages (must end in the DLQ, only they)
+     * @param ecsWorker whether a real ECS worker process also consumes, and is SIGKILLed
+     * @param timeout   bound on the whole run
+     * @param seed      seeds the fault schedule
+     */
+    public record Settings(int jobs, int badAudio, int poison, boolean ecsWorker, Duration faultPeriod,
+                           Duration timeout, long seed) {
+    }
+
+    /** The figures of one run. */
+    public record Report(Settings settings, long seconds, int completed, int failedBad, int gaveUp, int lost,
+                         int stuck, int points, int duplicatePoints, int pointsOfNonCompleted, int dlqMessages,
+                         boolean dlqOnlyPoison, Map<String, Integer> faults, long invocations,
+                         long deadlineInvocations, long p50Ms, long p95Ms, long p99Ms, double heapSlopeMibPerMin,
+                         double rssSlopeMibPerMin, long maxHeapMib, long maxRssMib, List<String> failures) {
+
+        public boolean passed() {
+            return failures.isEmpty();
+        }
+
+        public String markdown() {
+            StringBuilder md = new StringBuilder();
+            md.append("| figure | value |\n|---|---|\n");
+            row(md, "good jobs", settings.jobs());
+            row(md, "bad-audio jobs (must FAIL)", settings.badAudio());
+            row(md, "poison messages (must reach the DLQ)", settings.poison());
+            row(md, "ECS worker process (SIGKILLed)", settings.ecsWorker() ? "yes" : "no");
+            row(md, "wall time", seconds + " s");
+            row(md, "completed", completed);
+            row(md, "bad jobs FAILED with a clear error", failedBad);
+            row(md, "good jobs that gave up (FAILED after max receives)", gaveUp);
+            row(md, "**lost** (no terminal state)", lost);
+            row(md, "**stuck** in PROCESSING", stuck);
+            row(md, "Qdrant points", points);
+            row(md, "**duplicate points** (points − completed jobs)", duplicatePoints);
+            row(md, "points of jobs not COMPLETED", pointsOfNonCompleted);
+            row(md, "DLQ messages", dlqMessages + (dlqOnlyPoison ? " (exactly the poison messages)" : " (NOT only poison)"));
+            faults.forEach((kind, count) -> row(md, "faults: " + kind, count));
+            row(md, "Lambda invocations (of which ran into the deadline)", invocations + " (" + deadlineInvocations + ")");
+            row(md, "end-to-end per job p50 / p95 / p99 (created → finished)", p50Ms + " / " + p95Ms + " / " + p99Ms + " ms");
+            row(md, "heap used slope / max", String.format(Locale.ROOT, "%.1f MiB/min / %d MiB", heapSlopeMibPerMin, maxHeapMib));
+            row(md, "RSS slope / max", String.format(Locale.ROOT, "%.1f MiB/min / %d MiB", rssSlopeMibPerMin, maxRssMib));
+            row(md, "result", passed() ? "PASS" : "FAIL: " + String.join("; ", failures));
+            return md.toString();
+        }
+
+        private static void row(StringBuilder md, String name, Object value) {
+            md.append("| ").append(name).append(" | ").append(value).append(" |\n");
+        }
+    }
+
+    private static final String BUCKET = "timbre-uploads";
+    private static final String COLLECTION = "chaos_embeddings";
+    private static final int MAX_RECEIVES = 10;
+    private static final Duration VISIBILITY = Duration.ofSeconds(4);
+    /**
+     * Short enough that faults (a 1.5 s S3 stall, a 2 s Qdrant timeout) push batches past the deadline, long enough
+     * that a healthy batch of {@link #BATCH_SIZE} fits: every record of a batch that misses the deadline spends one
+     * receive, so a timeout that never fits the batch exhausts maxReceiveCount and jobs give up (seen with 4 s and
+     * 10-record batches on two loaded cores).
+     */
+    private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(7);
+    private static final int BATCH_SIZE = 5;
+    private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
+
+    private ChaosRun() {
+    }
+
+    public static Report run(Settings settings, PrintStream out) throws Exception {
+        Random random = new Random(settings.seed());
+        Map<String, Integer> faults = new LinkedHashMap<>();
+        List<AutoCloseable> closeables = new ArrayList<>();
+        long start = System.nanoTime();
+        try (TestDatabase db = TestDatabase.create();
+             EmbeddedS3 s3 = EmbeddedS3.startWithReadLatency(Duration.ofMillis(20));
+             EmbeddedSqs sqs = EmbeddedSqs.start();
+             SqsClient sqsClient = sqs.newClient();
+             FakeQdrant qdrant = FakeQdrant.startWithTcp();
+             S3Faults s3Faults = new S3Faults()) {
+            // given: the servers, the queues, the jobs
+            s3.createBucket(BUCKET);
+            EmbeddedSqs.QueuePair queues = sqs.createQueueWithDlq("chaos-jobs", MAX_RECEIVES, VISIBILITY);
+            JobStore jobs = new PostgresJobStore(db.dataSource());
+            Set<UUID> good = new HashSet<>();
+            Set<UUID> bad = new HashSet<>();
+            Set<String> poisonBodies = new HashSet<>();
+            List<String> bodies = new ArrayList<>();
+            byte[][] clips = new byte[4][];
+            for (int i = 0; i < clips.length; i++) {
+                clips[i] = PipelineHarness.voiceWav(i, 1.0);
+            }
+            for (int i = 0; i < settings.jobs() + settings.badAudio(); i++) {
+                UUID id = UUID.randomUUID();
+                boolean isBad = i >= settings.jobs();
+                String voice = "voice-" + (i % 4);
+                String key = "uploads/" + voice + "/" + id + ".wav";
+                byte[] audio = isBad ? HostileCorpus.random(i, 2048) : clips[i % clips.length];
+                s3.put(BUCKET, key, audio);
+                jobs.create(id, voice, key);
+                (isBad ? bad : good).add(id);
+                bodies.add("{\"job_id\":\"" + id + "\",\"voice_id\":\"" + voice + "\",\"s3_key\":\"" + key + "\"}");
+            }
+            for (int i = 0; i < settings.poison(); i++) {
+                String body = i % 2 == 0 ? "chaos poison " + i : "{\"job_id\":\"not-a-uuid-" + i + "\"}";
+                poisonBodies.add(body);
+                bodies.add(body);
+            }
+            java.util.Collections.shuffle(bodies, random);
+            for (int i = 0; i < bodies.size(); i += 10) {
+                List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+                for (int j = i; j < Math.min(bodies.size(), i + 10); j++) {
+                    entries.add(SendMessageBatchRequestEntry.builder().id("e" + j).messageBody(bodies.get(j)).build());
+                }
+                sqsClient.sendMessageBatch(b -> b.queueUrl(queues.queueUrl()).entries(entries));
+            }
+
+            // the Lambda side: the real handler and pipeline, S3 through the fault interceptor
+            S3Client s3Client = S3Client.builder()
+                    .endpointOverride(s3.endpoint()).forcePathStyle(true).region(Region.of(EmbeddedS3.REGION))
+                    .credentialsProvider(StaticCredentialsProvider.create(
+                            AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY)))
+                    .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(2))
+                            .socketTimeout(Duration.ofSeconds(5)))
+                    .overrideConfiguration(b -> b.addExecutionInterceptor(s3Faults).retryStrategy(RetryMode.STANDARD)
+                            .apiCallAttemptTimeout(Duration.ofSeconds(5)).apiCallTimeout(Duration.ofSeconds(12)))
+                    .build();
+            closeables.add(s3Client);
+            QdrantEmbeddingStore store = QdrantEmbeddingStore.connect(URI.create(qdrant.url()), Optional.empty(),
+                    COLLECTION, 256, Duration.ofSeconds(2));
+            closeables.add(store);
+            store.ensureReady();
+            WorkerPool pool = new WorkerPool(2);
+            closeables.add(pool);
+            PipelineMetrics metrics = new PipelineMetrics(new PrintStream(OutputStream.nullOutputStream()), "Timbre",
+                    "chaos", Clock.systemUTC());
+            JobProcessor processor = new JobProcessor(jobs, new S3AudioSource(s3Client, BUCKET, Set.of(BUCKET),
+                    50L << 20), store, new ToneColorEmbedder(PipelineHarness.extractor()), MAX_RECEIVES, metrics,
+                    Clock.systemUTC());
+            BatchProcessor batches = new BatchProcessor(pool, new JobMessageParser(), processor,
+                    new DeadLetterQueue(sqsClient, queues.dlqUrl()), metrics, Clock.systemUTC());
+            VoiceEmbeddingHandler handler = new VoiceEmbeddingHandler(batches, metrics, DEADLINE_MARGIN,
+                    Clock.systemUTC());
+            AtomicLong invocations = new AtomicLong();
+            AtomicLong deadlineInvocations = new AtomicLong();
+            RequestHandler<SQSEvent, SQSBatchResponse> timed = (SQSEvent event, Context context) -> {
+                long t0 = System.nanoTime();
+                SQSBatchResponse response = handler.handleRequest(event, context);
+                invocations.incrementAndGet();
+                if (System.nanoTime() - t0 >= FUNCTION_TIMEOUT.minus(DEADLINE_MARGIN).toNanos()) {
+                    deadlineInvocations.incrementAndGet();
+                }
+                return response;
+            };
+            LocalEventSourceMapping mapping = new LocalEventSourceMapping(sqsClient, queues.queueUrl(),
+                    "arn:aws:sqs:us-east-1:000000000000:chaos-jobs", timed,
+                    new LocalEventSourceMapping.Settings(BATCH_SIZE, Duration.ofMillis(200), 2, FUNCTION_TIMEOUT));
+            closeables.add(mapping);
+
+            // the ECS side: a real worker process on the same queue (Postgres store off: same Qdrant over TCP)
+            Map<String, String> workerEnv = new HashMap<>();
+            workerEnv.putAll(db.env());
+            workerEnv.putAll(s3.env());
+            workerEnv.putAll(sqs.env());
+            workerEnv.put("TIMBRE_S3_BUCKET", BUCKET);
+            workerEnv.put("TIMBRE_QUEUE_URL", queues.queueUrl());
+            workerEnv.put("TIMBRE_DLQ_URL", queues.dlqUrl());
+            workerEnv.put("TIMBRE_QDRANT_URL", qdrant.url());
+            workerEnv.put("TIMBRE_QDRANT_COLLECTION", COLLECTION);
+            workerEnv.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
+            workerEnv.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
+            workerEnv.put("TIMBRE_WORKER_THREADS", "1");
+            workerEnv.put("TIMBRE_LOG_FORMAT", "json");
+            Process[] worker = {settings.ecsWorker() ? startWorker(workerEnv) : null};
+
+            // when: consumers run while the fault schedule fires
+            Memory memory = new Memory();
+            mapping.start();
+            AtomicBoolean faulting = new AtomicBoolean(true);
+            long deadline = System.nanoTime() + settings.timeout().toNanos();
+            long faultEvery = settings.faultPeriod().toNanos();
+            long nextFault = System.nanoTime() + faultEvery;
+            long nextKill = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            long quietFrom = System.nanoTime() + settings.timeout().toNanos() * 6 / 10; // drain without faults
+            while (System.nanoTime() < deadline) {
+                memory.sample();
+                Counts c = counts(db);
+                if (c.completed + c.failed >= good.size() + bad.size() && dlqCount(sqsClient, queues.dlqUrl()) >= poisonBodies.size()) {
+                    break;
+                }
+                long now = System.nanoTime();
+                if (now > quietFrom && faulting.compareAndSet(true, false)) {
+                    qdrant.clearFaults();
+                    s3Faults.clear();
+                    setAllowConnections(db, true);
+                    out.println("chaos: faults stop; draining");
+                }
+                if (faulting.get() && now >= nextFault) {
+                    nextFault = now + faultEvery;
+                    injectFault(random.nextInt(7), db, qdrant, s3Faults, faults, out);
+                }
+                if (worker[0] != null && !worker[0].isAlive()) {
+                    // e.g. started while its database was closed to connections: the orchestrator restarts it
+                    faults.merge("ECS worker exited on its own, restarted", 1, Integer::sum);
+                    worker[0] = startWorker(workerEnv);
+                }
+                if (faulting.get() && worker[0] != null && now >= nextKill) {
+                    nextKill = now + Duration.ofSeconds(12).toNanos();
+                    worker[0].destroyForcibly(); // SIGKILL
+                    worker[0].waitFor(10, TimeUnit.SECONDS);
+                    faults.merge("ECS worker SIGKILL + restart", 1, Integer::sum);
+                    out.println("chaos: ECS worker SIGKILLed; restarting");
+                    worker[0] = startWorker(workerEnv);
+                }
+                Thread.sleep(250);
+            }
+            // then: stop the consumers and count
+            faulting.set(false);
+            qdrant.clearFaults();
+            s3Faults.clear();
+            setAllowConnections(db, true);
+            mapping.close();
+            if (worker[0] != null) {
+                worker[0].destroy(); // SIGTERM: the graceful path releases its in-flight messages
+                if (!worker[0].waitFor(30, TimeUnit.SECONDS)) {
+                    worker[0].destroyForcibly();
+                }
+            }
+            Thread.sleep(500);
+            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, faults,
+                    invocations.get(), deadlineInvocations.get(), memory);
+        } finally {
+            for (int i = closeables.size() - 1; i >= 0; i--) {
+                try {
+                    closeables.get(i).close();
+                } catch (Exception ignored) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3, Map<String, Integer> faults,
+                                    PrintStream out) throws Exception {
+        String name;
+        switch (kind) {
+            case 0 -> {
+                int killed = terminateBackends(db);
+                name = "Postgres connections killed (pg_terminate_backend)";
+                out.println("chaos: killed " + killed + " Postgres connections");
+            }
+            case 1 -> {
+                setAllowConnections(db, false);
+                terminateBackends(db);
+                Thread.sleep(3000);
+                setAllowConnections(db, true);
+                name = "Postgres unavailable for 3 s";
+            }
+            case 2 -> {
+                qdrant.failNextCalls(4, Status.UNAVAILABLE.withDescription("chaos"));
+                name = "Qdrant UNAVAILABLE (4 calls)";
+            }
+            case 3 -> {
+                qdrant.delayUpserts(Duration.ofSeconds(3)); // past the 2 s client deadline
+                Thread.sleep(2500);
+                qdrant.delayUpserts(Duration.ZERO);
+                name = "Qdrant upserts hanging past the deadline (2.5 s window)";
+            }
+            case 4 -> {
+                s3.slowDownFor(Duration.ofSeconds(1));
+                name = "S3 503 SlowDown (1 s window)";
+            }
+            case 5 -> {
+                s3.refuseFor(Duration.ofSeconds(1));
+                name = "S3 connection refused (1 s window)";
+            }
+            default -> {
+                s3.delayFor(Duration.ofSeconds(3));
+                name = "S3 latency +1.5 s per request (3 s window)";
+            }
+        }
+        faults.merge(name, 1, Integer::sum);
+    }
+
+    // ------------------------------------------------------------------------------------------------- S3
+
+    /**
+     * For a window of time, sends S3 requests to a 503 SlowDown endpoint or a closed port, or delays them. Windows,
+     * not request counts: a count would be soaked up by the few jobs left at the end of a run, which then fail
+     * on every receive; an outage hits whatever runs while it lasts.
+     */
+    static final class S3Faults implements ExecutionInterceptor, AutoCloseable {
+        private final AtomicLong slowDownUntil = new AtomicLong();
+        private final AtomicLong refuseUntil = new AtomicLong();
+        private final AtomicLong latencyUntil = new AtomicLong();
+        private final HttpServer slowDownServer;
+        private final int closedPort;
+
+        S3Faults() throws IOException {
+            slowDownServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            slowDownServer.createContext("/", exchange -> {
+                byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
+                        + "<Message>Please reduce your request rate.</Message></Error>").getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/xml");
+                exchange.sendResponseHeaders(503, exchange.getRequestMethod().equals("HEAD") ? -1 : body.length);
+                if (!exchange.getRequestMethod().equals("HEAD")) {
+                    exchange.getResponseBody().write(body);
+                }
+                exchange.close();
+            });
+            slowDownServer.start();
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+                closedPort = probe.getLocalPort(); // closed again: connections are refused
+            }
+        }
+
+        void slowDownFor(Duration d) {
+            slowDownUntil.set(System.nanoTime() + d.toNanos());
+        }
+
+        void refuseFor(Duration d) {
+            refuseUntil.set(System.nanoTime() + d.toNanos());
+        }
+
+        void delayFor(Duration d) {
+            latencyUntil.set(System.nanoTime() + d.toNanos());
+        }
+
+        void clear() {
+            long now = System.nanoTime();
+            slowDownUntil.set(now);
+            refuseUntil.set(now);
+            latencyUntil.set(now);
+        }
+
+        @Override
+        public SdkHttpRequest modifyHttpRequest(ModifyHttpRequest context, ExecutionAttributes attributes) {
+            SdkHttpRequest request = context.httpRequest();
+            long now = System.nanoTime();
+            if (now < slowDownUntil.get()) {
+                return request.toBuilder().port(slowDownServer.getAddress().getPort()).build();
+            }
+            if (now < refuseUntil.get()) {
+                return request.toBuilder().port(closedPort).build();
+            }
+            if (now < latencyUntil.get()) {
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return request;
+        }
+
+        @Override
+        public void close() {
+            slowDownServer.stop(0);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- Postgres
+
+    private static Connection admin(TestDatabase db) throws Exception {
+        // the maintenance database, so that closing ours to connections does not lock the admin out
+        return DriverManager.getConnection(db.jdbcUrl().replace("/" + db.name(), "/postgres"), db.user(), null);
+    }
+
+    private static int terminateBackends(TestDatabase db) throws Exception {
+        try (Connection c = admin(db); PreparedStatement s = c.prepareStatement(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()")) {
+            s.setString(1, db.name());
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getInt(1) : 0;
+            }
+        }
+    }
+
+    private static void setAllowConnections(TestDatabase db, boolean allow) throws Exception {
+        try (Connection c = admin(db); Statement s = c.createStatement()) {
+            s.execute("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS " + allow);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ ECS worker
+
+    private static Process startWorker(Map<String, String> env) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx768m", "-cp", cp));
+        System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.startsWith("ai.djl.") || k.equals("OPT_OUT_TRACKING"))
+                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
+        command.addAll(List.of(EcsWorkerMain.class.getName(), "--health-port", "0", "--visibility-seconds",
+                String.valueOf(VISIBILITY.toSeconds()), "--poll-wait-seconds", "1", "--shutdown-bound-seconds", "10"));
+        File log = Files.createTempFile("chaos-ecs-worker-", ".log").toFile();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
+        builder.environment().putAll(env);
+        builder.environment().put("DJL_OFFLINE", "true");
+        return builder.start();
+    }
+
+    // ----------------------------------------------------------------------------------------------- report
+
+    private record Counts(int completed, int failed) {
+    }
+
+    private static Counts counts(TestDatabase db) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT count(*) FILTER (WHERE status = 'COMPLETED'),"
+                     + " count(*) FILTER (WHERE status = 'FAILED') FROM voice_processing_jobs")) {
+            r.next();
+            return new Counts(r.getInt(1), r.getInt(2));
+        } catch (Exception e) {
+            return new Counts(0, 0); // the database is being faulted; ask again later
+        }
+    }
+
+    private static int dlqCount(SqsClient sqs, String dlqUrl) {
+        return sqs.getQueueAttributes(b -> b.queueUrl(dlqUrl).attributeNamesWithStrings(
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")).attributesAsStrings()
+                .values().stream().mapToInt(Integer::parseInt).sum();
+    }
+
+    private static Report report(Settings settings, long start, TestDatabase db, SqsClient sqs, String dlqUrl,
+                                 FakeQdrant qdrant, Set<UUID> good, Set<UUID> bad, Set<String> poison,
+                                 Map<String, Integer> faults, long invocations, long deadlineInvocations,
+                                 Memory memory) throws Exception {
+        List<String> failures = new ArrayList<>();
+        int completed = 0;
+        int failedBad = 0;
+        int gaveUp = 0;
+        int lost = 0;
+        int stuck = 0;
+        int pointsOfNonCompleted = 0;
+        List<Long> latencies = new ArrayList<>();
+        Set<UUID> completedIds = new HashSet<>();
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT id, status, error, extract(epoch FROM finished_at - created_at) * 1000"
+                     + " FROM voice_processing_jobs")) {
+            while (r.next()) {
+                UUID id = (UUID) r.getObject(1);
+                String status = r.getString(2);
+                String error = r.getString(3);
+                switch (status) {
+                    case "COMPLETED" -> {
+                        completed++;
+                        completedIds.add(id);
+                        latencies.add(r.getLong(4));
+                        if (bad.contains(id)) {
+                            failures.add("bad job " + id + " COMPLETED");
+                        }
+                    }
+                    case "FAILED" -> {
+                        if (bad.contains(id) && error != null && error.contains("audio")) {
+                            failedBad++;
+                        } else if (error != null && error.startsWith("gave up")) {
+                            gaveUp++;
+                            failures.add("job " + id + " " + error);
+                        } else {
+                            failures.add("job " + id + " FAILED: " + error);
+                        }
+                    }
+                    case "PROCESSING" -> {
+                        stuck++;
+                        lost++;
+                    }
+                    default -> lost++;
+                }
+            }
+        }
+        int points = qdrant.pointCount(COLLECTION);
+        for (UUID id : good) {
+            if (!completedIds.contains(id) && qdrant.point(COLLECTION, id).isPresent()) {
+                pointsOfNonCompleted++;
+            }
+        }
+        int withPoint = 0;
+        for (UUID id : completedIds) {
+            if (qdrant.point(COLLECTION, id).isPresent()) {
+                withPoint++;
+            }
+        }
+        if (withPoint != completedIds.size()) {
+            failures.add((completedIds.size() - withPoint) + " completed jobs without a point");
+        }
+        int duplicatePoints = points - completedIds.size() - pointsOfNonCompleted;
+        List<String> dead = new ArrayList<>();
+        while (true) {
+            List<Message> got = sqs.receiveMessage(b -> b.queueUrl(dlqUrl).maxNumberOfMessages(10).waitTimeSeconds(1))
+                    .messages();
+            if (got.isEmpty()) {
+                break;
+            }
+            for (Message m : got) {
+                dead.add(m.body());
+                sqs.deleteMessage(b -> b.queueUrl(dlqUrl).receiptHandle(m.receiptHandle()));
+            }
+        }
+        boolean dlqOnlyPoison = new HashSet<>(dead).equals(poison) && dead.size() == poison.size();
+        if (completed != good.size()) {
+            failures.add("completed " + completed + " of " + good.size() + " good jobs");
+        }
+        if (failedBad != bad.size()) {
+            failures.add("bad jobs FAILED: " + failedBad + " of " + bad.size());
+        }
+        if (lost > 0) {
+            failures.add(lost + " jobs lost (not terminal)");
+        }
+        if (duplicatePoints != 0) {
+            failures.add(duplicatePoints + " duplicate points");
+        }
+        if (!dlqOnlyPoison) {
+            failures.add("DLQ holds " + dead.size() + " messages, not exactly the " + poison.size() + " poison ones");
+        }
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new Report(settings, (System.nanoTime() - start) / 1_000_000_000, completed, failedBad, gaveUp, lost,
+                stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, faults, invocations,
+                deadlineInvocations, percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99),
+                memory.slope(memory.heap), memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss),
+                failures);
+    }
+
+    private static long percentile(long[] sorted, int p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    /** Heap used and RSS over time; slope by least squares, in MiB per minute. */
+    private static final class Memory {
+        final List<double[]> heap = new ArrayList<>();
+        final List<double[]> rss = new ArrayList<>();
+        private final long t0 = System.nanoTime();
+        private long last;
+
+        void sample() {
+            long now = System.nanoTime();
+            if (now - last < 1_000_000_000L) {
+                return;
+            }
+            last = now;
+            double minutes = (now - t0) / 60e9;
+            heap.add(new double[] {minutes, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0});
+            try {
+                rss.add(new double[] {minutes, HostileAudioTest.residentBytes() / 1048576.0});
+            } catch (IOException ignored) {
+                // no /proc: no RSS figure
+            }
+        }
+
+        double slope(List<double[]> points) {
+            int n = points.size();
+            if (n < 3) {
+                return 0;
+            }
+            double sx = 0, sy = 0, sxx = 0, sxy = 0;
+            for (double[] p : points) {
+                sx += p[0];
+                sy += p[1];
+                sxx += p[0] * p[0];
+                sxy += p[0] * p[1];
+            }
+            double d = n * sxx - sx * sx;
+            return d == 0 ? 0 : (n * sxy - sx * sy) / d;
+        }
+
+        long max(List<double[]> points) {
+            return (long) points.stream().mapToDouble(p -> p[1]).max().orElse(0);
+        }
+    }
+
+    /**
+     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--seconds T] [--no-ecs] [--seed S] [--write FILE]}.
+     * Exits 0 when every figure is as required, 1 otherwise.
+     */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--no-ecs")) {
+                a.put("--no-ecs", "true");
+            } else if (i + 1 < args.length) {
+                a.put(args[i], args[++i]);
+            }
+        }
+        Settings settings = new Settings(Integer.parseInt(a.getOrDefault("--jobs", "200")),
+                Integer.parseInt(a.getOrDefault("--bad", "10")), Integer.parseInt(a.getOrDefault("--poison", "10")),
+                !a.containsKey("--no-ecs"), Duration.ofMillis(Long.parseLong(a.getOrDefault("--fault-ms", "1500"))),
+                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--seconds", "480"))),
+                Long.parseLong(a.getOrDefault("--seed", "7")));
+        Report report = run(settings, System.out);
+        System.out.println(report.markdown());
+        String write = a.get("--write");
+        if (write != null) {
+            Files.writeString(Path.of(write), report.markdown());
+            System.out.println("figures written to " + write);
+        }
+        System.exit(report.passed() ? 0 : 1);
+    }
+
+}

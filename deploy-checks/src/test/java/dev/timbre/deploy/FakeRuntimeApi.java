@@ -47,7 +47,7 @@ final class FakeRuntimeApi implements AutoCloseable {
         }
     }
 
-    private record Invocation(String requestId, String event, long deadlineEpochMs) {
+    private record Invocation(String requestId, String event, long timeoutMs) {
     }
 
     private final HttpServer server;
@@ -79,12 +79,15 @@ final class FakeRuntimeApi implements AutoCloseable {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
-    /** Queues an event; the returned future completes with what the runtime posted for it. */
+    /**
+     * Queues an event with the function timeout it runs under; the returned future completes with what the
+     * runtime posted for it.
+     */
     CompletableFuture<Posted> invoke(String event, Duration timeout) {
         String id = UUID.randomUUID().toString();
         CompletableFuture<Posted> outcome = new CompletableFuture<>();
         outcomes.put(id, outcome);
-        pending.add(new Invocation(id, event, System.currentTimeMillis() + timeout.toMillis()));
+        pending.add(new Invocation(id, event, timeout.toMillis()));
         return outcome;
     }
 
@@ -113,7 +116,9 @@ final class FakeRuntimeApi implements AutoCloseable {
                 return;
             }
             exchange.getResponseHeaders().add("Lambda-Runtime-Aws-Request-Id", next.requestId());
-            exchange.getResponseHeaders().add("Lambda-Runtime-Deadline-Ms", Long.toString(next.deadlineEpochMs()));
+            // As in Lambda, the clock starts when the invocation is handed out, not when it was queued
+            exchange.getResponseHeaders().add("Lambda-Runtime-Deadline-Ms",
+                    Long.toString(System.currentTimeMillis() + next.timeoutMs()));
             exchange.getResponseHeaders().add("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN);
             exchange.getResponseHeaders().add("Lambda-Runtime-Trace-Id",
                     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");

@@ -327,6 +327,61 @@ class LambdaRuntimeApiTest {
         }
     }
 
+    @Test
+    void recordsThatCannotFinishBeforeTheDeadlineAreHandedBack() throws Exception {
+        // given: a job that would succeed (its clip is in S3), in an invocation whose remaining time (4 s) is
+        // already inside the 5 s margin (TIMBRE_DEADLINE_MARGIN_MS): the handler must hand the record back rather
+        // than race Lambda's timeout. Ignoring the deadline would embed it and answer with no failures.
+        String jobId = UUID.randomUUID().toString();
+        String key = "uploads/voice-fay/" + jobId + ".wav";
+        String messageId = "m-late-" + UUID.randomUUID();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-fay', ?)")) {
+            ps.setObject(1, UUID.fromString(jobId));
+            ps.setString(2, key);
+            ps.executeUpdate();
+        }
+        ObjectNode event = JSON.createObjectNode();
+        event.putArray("Records").add(sqsRecord(messageId, jobBody(jobId, "voice-fay", key)));
+
+        Path log = Repo.work("ric-deadline.log");
+        try (EmbeddedS3 s3 = EmbeddedS3.start();
+             FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
+            s3.createBucket("timbre-uploads");
+            s3.put("timbre-uploads", key,
+                    Files.readAllBytes(Repo.file("infra/model/fixtures/audio/c02_1s_22050_pcm16_mono.wav")));
+            var outcome = api.invoke(JSON.writeValueAsString(event), Duration.ofSeconds(4));
+            Process child = image.startRuntime(handler, functionEnv(s3.endpoint().toString()), api.address(), log);
+            try {
+                // when
+                FakeRuntimeApi.Posted posted;
+                try {
+                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
+                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
+                    return;
+                }
+
+                // then: answered (no Lambda timeout), with the record to redeliver
+                assertTrue(posted.path().endsWith("/response"), posted.path() + ": " + posted.body());
+                assertEquals("{\"batchItemFailures\":[{\"itemIdentifier\":\"" + messageId + "\"}]}", posted.body());
+                try (Connection c = dataSource.getConnection();
+                     PreparedStatement ps = c.prepareStatement("SELECT status FROM voice_processing_jobs WHERE id = ?")) {
+                    ps.setObject(1, UUID.fromString(jobId));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertNotEquals("COMPLETED", rs.getString("status"), "not processed past the deadline");
+                    }
+                }
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime stops when the Runtime API fails");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
     static String loadAverage() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];

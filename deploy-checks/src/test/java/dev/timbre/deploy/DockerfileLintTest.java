@@ -144,6 +144,21 @@ class DockerfileLintTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("dev.timbre.deploy.DockerfileLintTest#functionImages")
+    void resourceFoldersTheFunctionsPomReadsFromOutsideTheModuleAreCopied(String file) throws Exception {
+        // A resource directory missing from the build context is skipped silently by Maven: the jar would lack it.
+        Dockerfile d = read(file);
+        String pom = Files.readString(Repo.file("functions/pom.xml"));
+        java.util.regex.Matcher m = Pattern.compile("<directory>\\$\\{project\\.basedir}/\\.\\./([^<]+)</directory>").matcher(pom);
+        while (m.find()) {
+            String dir = m.group(1).replaceAll("/$", "");
+            assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("COPY")
+                    && i.args().matches("(?s).*\\b" + Pattern.quote(dir) + "/?\\s+.*")),
+                    file + " copies " + dir + " (a resource folder of functions/pom.xml)");
+        }
+    }
+
     @Test
     void theBridgeHealthCheckToolIsInTheBridgeImage() throws Exception {
         Dockerfile d = read(BRIDGE);

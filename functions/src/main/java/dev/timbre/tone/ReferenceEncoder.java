@@ -1,6 +1,7 @@
 package dev.timbre.tone;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -21,6 +22,13 @@ import ai.djl.nn.norm.LayerNorm;
  */
 final class ReferenceEncoder {
     static final float LAYER_NORM_EPS = 1e-5f;
+    /** Convs that run in sub-blocks of a time block (see {@link #features}). */
+    static final int EARLY_LAYERS = 2;
+    /**
+     * Layer-2 rows per sub-block: 32 rows read about 130 spectrogram frames (1.5 s). 16–32 rows ran conv 2 at
+     * about 90 GFLOP/s; fewer rows cost more calls and more halo rows.
+     */
+    static final int DEFAULT_EARLY_ROWS = 32;
     private static final Shape STRIDE = new Shape(2, 2);
     private static final Shape PADDING = new Shape(1, 1);
     private static final Shape DILATION = new Shape(1, 1);
@@ -34,33 +42,78 @@ final class ReferenceEncoder {
     /**
      * Normalised and convolved features of one time block.
      *
-     * @param spec   spectrogram frames {@code ranges[0]}, {@code [rows, bins]}
-     * @param ranges rows of every layer this block produces ({@link TimeBlocks#rangesFor})
+     * <p>The first {@link #EARLY_LAYERS} convs run over sub-blocks of about {@code earlyRows} layer-2 rows
+     * (the same halo rule as {@link TimeBlocks}, one level down): their activations are the largest (the first
+     * conv's output is 32 × T/2 × 257 floats, 14 MB for 10 s) and libtorch's conv 2 ran at 33–59 GFLOP/s on a
+     * whole 10 s block but at about 90 GFLOP/s on 128-frame inputs, whose 2 MB layer-1 output stays in the
+     * core's L2 cache (measured on the 2-core EPYC, 1 thread; docs/benchmarks.md, efficiency). The deeper
+     * convs are the other way round, faster on taller inputs, so they keep the whole block.
+     *
+     * @param spec      spectrogram frames {@code ranges[0]}, {@code [rows, bins]}
+     * @param blocks    the time axis of this recording
+     * @param ranges    rows of every layer this block produces ({@link TimeBlocks#rangesFor})
+     * @param earlyRows layer-{@value #EARLY_LAYERS} rows per sub-block; {@link Integer#MAX_VALUE} for none
      * @return final conv rows {@code ranges[6]} as {@code [rows', C·F']} (channel-major: feature index
      *         {@code c·F' + f}), in spec's manager
      */
-    NDArray features(NDArray spec, int[][] ranges) {
+    NDArray features(NDArray spec, TimeBlocks blocks, int[][] ranges, int earlyRows) {
         long frames = spec.getShape().get(0);
         long bins = spec.getShape().get(1);
         NDArray x = LayerNorm.layerNorm(spec.reshape(1, 1, frames, bins), new Shape(bins),
                 weights.layerNormGamma, weights.layerNormBeta, LAYER_NORM_EPS).singletonOrThrow();
-        for (int k = 1; k <= ToneColorWeights.CONV_LAYERS; k++) {
-            x = Conv2d.conv2d(x, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING, DILATION)
-                    .singletonOrThrow();
-            x = Activation.relu(x);
-            int keep = ranges[k][1] - ranges[k][0];
-            int crop = TimeBlocks.croppedAtTop(ranges, k);
-            long produced = x.getShape().get(2);
-            if (produced < crop + keep) {
-                throw new IllegalStateException("layer " + k + ": " + produced + " rows for " + keep + " outputs");
-            }
-            if (crop > 0 || produced > keep) {
-                x = x.get(new NDIndex(":, :, {}:{}", crop, crop + keep));
-            }
+        x = earlyLayers(x, blocks, ranges, earlyRows);
+        for (int k = EARLY_LAYERS + 1; k <= ToneColorWeights.CONV_LAYERS; k++) {
+            x = conv(x, k, ranges);
         }
         // [1, C, T', F'] -> [1, T', C, F'] -> [T', C·F']: models.py:351-354
         Shape s = x.getShape();
         return x.transpose(0, 2, 1, 3).reshape(s.get(2), s.get(1) * s.get(3));
+    }
+
+    /** Layers 1..{@value #EARLY_LAYERS} of one block, in sub-blocks of about {@code earlyRows} output rows. */
+    private NDArray earlyLayers(NDArray normed, TimeBlocks blocks, int[][] ranges, int earlyRows) {
+        int first = ranges[EARLY_LAYERS][0];
+        int rows = ranges[EARLY_LAYERS][1] - first;
+        // Near-equal parts, none under half of earlyRows: a one- or two-row conv input would make libtorch pick
+        // another kernel (TimeBlocks#blocks), and a short part costs a call for little work.
+        int parts = (int) Math.max(1, Math.min(rows, Math.round((double) rows / Math.max(1, earlyRows))));
+        if (parts == 1) {
+            NDArray x = normed;
+            for (int k = 1; k <= EARLY_LAYERS; k++) {
+                x = conv(x, k, ranges);
+            }
+            return x;
+        }
+        NDList outputs = new NDList(parts);
+        for (int p = 0; p < parts; p++) {
+            int a = first + (int) ((long) rows * p / parts);
+            int b = first + (int) ((long) rows * (p + 1) / parts);
+            int[][] sub = blocks.rangesFor(EARLY_LAYERS, a, b);
+            // a time slice of [1, 1, frames, bins] is contiguous: no copy
+            NDArray x = normed.get(new NDIndex(":, :, {}:{}", sub[0][0] - ranges[0][0], sub[0][1] - ranges[0][0]));
+            for (int k = 1; k <= EARLY_LAYERS; k++) {
+                x = conv(x, k, sub);
+            }
+            outputs.add(x);
+        }
+        return NDArrays.concat(outputs, 2);
+    }
+
+    /** Conv k + ReLU over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. */
+    private NDArray conv(NDArray input, int k, int[][] ranges) {
+        NDArray x = Conv2d.conv2d(input, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING,
+                DILATION).singletonOrThrow();
+        x = Activation.relu(x);
+        int keep = ranges[k][1] - ranges[k][0];
+        int crop = TimeBlocks.croppedAtTop(ranges, k);
+        long produced = x.getShape().get(2);
+        if (produced < crop + keep) {
+            throw new IllegalStateException("layer " + k + ": " + produced + " rows for " + keep + " outputs");
+        }
+        if (crop > 0 || produced > keep) {
+            x = x.get(new NDIndex(":, :, {}:{}", crop, crop + keep));
+        }
+        return x;
     }
 
     /**

@@ -48,9 +48,22 @@ final class TimeBlocks {
      * @return {@code ranges[k] = {start, end}} for k = 0..LAYERS
      */
     int[][] rangesFor(int first, int end) {
-        int[][] ranges = new int[LAYERS + 1][];
-        ranges[LAYERS] = new int[] {first, end};
-        for (int k = LAYERS; k >= 1; k--) {
+        return rangesFor(LAYERS, first, end);
+    }
+
+    /**
+     * The rows every layer up to {@code top} must produce for rows {@code [first, end)} of layer {@code top}
+     * (same rule as {@link #rangesFor(int, int)}, which is this with {@code top = LAYERS}).
+     *
+     * @return {@code ranges[k] = {start, end}} for k = 0..top
+     */
+    int[][] rangesFor(int top, int first, int end) {
+        if (top < 1 || top > LAYERS) {
+            throw new IllegalArgumentException("layer " + top + " is not a conv layer 1.." + LAYERS);
+        }
+        int[][] ranges = new int[top + 1][];
+        ranges[top] = new int[] {first, end};
+        for (int k = top; k >= 1; k--) {
             int[] above = ranges[k];
             ranges[k - 1] = new int[] {Math.max(0, 2 * above[0] - 2), Math.min(lengths[k - 1], 2 * above[1])};
         }

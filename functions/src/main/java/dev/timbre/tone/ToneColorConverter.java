@@ -22,6 +22,7 @@ public final class ToneColorConverter implements AutoCloseable {
     private final NDManager manager;
     private final Thread owner;
     private final int blockOutputs;
+    private final int earlyRows;
 
     /**
      * Final conv rows per time block: 8 rows are about 512 spectrogram frames (≈ 6 s at 22050 Hz), so a block's
@@ -37,10 +38,23 @@ public final class ToneColorConverter implements AutoCloseable {
 
     /** @param blockOutputs final conv rows per time block (see {@link TimeBlocks}); tests vary it */
     ToneColorConverter(ToneColorWeights weights, int blockOutputs) {
+        this(weights, blockOutputs, ReferenceEncoder.DEFAULT_EARLY_ROWS);
+    }
+
+    /**
+     * @param blockOutputs final conv rows per time block (see {@link TimeBlocks}); tests vary it
+     * @param earlyRows    layer-2 rows per sub-block of the first convs ({@link ReferenceEncoder#features});
+     *                     {@link Integer#MAX_VALUE} runs them over whole blocks
+     */
+    ToneColorConverter(ToneColorWeights weights, int blockOutputs, int earlyRows) {
         if (blockOutputs < 1) {
             throw new IllegalArgumentException("blockOutputs must be at least 1, was " + blockOutputs);
         }
+        if (earlyRows < 1) {
+            throw new IllegalArgumentException("earlyRows must be at least 1, was " + earlyRows);
+        }
         this.blockOutputs = blockOutputs;
+        this.earlyRows = earlyRows;
         this.weights = weights;
         this.spectrogram = new Spectrogram(weights.config().filterLength(), weights.config().hopLength());
         if (weights.config().winLength() != weights.config().filterLength()) {
@@ -88,7 +102,7 @@ public final class ToneColorConverter implements AutoCloseable {
                     float[] padded = spectrogram.reflectPadded(monoAtModelRate, samples[0], samples[1]);
                     NDArray spec = spectrogram.magnitude(blockScope, padded, weights.hannWindow);
                     long t1 = System.nanoTime();
-                    NDArray blockFeatures = encoder.features(spec, ranges);
+                    NDArray blockFeatures = encoder.features(spec, blocks, ranges, earlyRows);
                     blockFeatures.attach(call); // survives the block scope; everything else is freed now
                     features.add(blockFeatures);
                     spectrogramNanos += t1 - t0;

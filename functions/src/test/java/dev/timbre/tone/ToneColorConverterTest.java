@@ -28,6 +28,23 @@ class ToneColorConverterTest {
     }
 
     @Test
+    void earlySubBlocksGiveBitIdenticalEmbeddingsToWholeBlockConvs() {
+        // The first two convs run over sub-blocks of about 32 layer-2 rows, for cache locality
+        // (ReferenceEncoder#features), with TimeBlocks' halo rule one level down: the sums are the whole-block
+        // conv's. Three-row sub-blocks stress the halo; tiny conv inputs may differ in the last bit.
+        try (ToneColorConverter whole = new ToneColorConverter(weights, Integer.MAX_VALUE, Integer.MAX_VALUE);
+             ToneColorConverter sub = new ToneColorConverter(weights);
+             ToneColorConverter tiny = new ToneColorConverter(weights, ToneColorConverter.DEFAULT_BLOCK_OUTPUTS, 3)) {
+            for (int samples : new int[] {3 * 22050, 10 * 22050, 30 * 22050}) {
+                float[] y = RandomCheckpoints.signal(samples, samples + 1);
+                float[] expected = whole.embed(y);
+                assertArrayEquals(expected, sub.embed(y), samples + " samples, default sub-blocks");
+                assertArrayEquals(expected, tiny.embed(y), 1e-6f, samples + " samples, 3-row sub-blocks");
+            }
+        }
+    }
+
+    @Test
     void timeBlocksGiveBitIdenticalEmbeddingsToTheWholeFileConv() {
         // 30 s: T' = 41; 50 s: T' = 68. The whole-file run is what OpenVoice computes (one conv over all
         // frames); the default blocks must not change a single bit. One-row blocks stress every halo and edge

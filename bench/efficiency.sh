@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Extraction vs the machine's limit (issue 8, item 2): analytic FLOPs of spectrogram + encoder per clip (3, 10, 30 s),
+# the practical float32 peak (1024³ matmul through the same libtorch, 1 thread) measured in the same run, efficiency
+# per clip, the previous tiling timed call for call against the current one, a per-layer conv profile, and
+# extraction-only throughput at 1, 2, 4, 8 threads. Writes the efficiency section of docs/benchmarks.md.
+#
+#   bench/efficiency.sh        # ROUNDS=3 REPS=15 THREADS=1,2,4,8 JOBS=6 TIMBRE_BUILD_DIR=target-bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
+ROUNDS="${ROUNDS:-3}"
+REPS="${REPS:-15}"
+THREADS="${THREADS:-1,2,4,8}"
+JOBS="${JOBS:-6}"
+
+echo "building test classes in functions/$BUILD_DIR ..." >&2
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+CP_FILE="functions/$BUILD_DIR/bench.classpath"
+if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
+  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
+fi
+CP="functions/$BUILD_DIR/test-classes:functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+cat > "$TMP/logback.xml" <<'XML'
+<configuration>
+  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="ERR"/></root>
+</configuration>
+XML
+
+java -Xmx1g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+  dev.timbre.bench.EfficiencyBenchmark --rounds "$ROUNDS" --reps "$REPS" --threads "$THREADS" --jobs "$JOBS" \
+  --docs docs/benchmarks.md --command "bench/efficiency.sh (ROUNDS=$ROUNDS REPS=$REPS THREADS=$THREADS JOBS=$JOBS)"

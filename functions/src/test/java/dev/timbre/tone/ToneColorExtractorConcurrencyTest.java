@@ -2,7 +2,10 @@ package dev.timbre.tone;
 
 import dev.timbre.audio.AudioLimits;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -107,9 +110,15 @@ class ToneColorExtractorConcurrencyTest {
     }
 
     @Test
-    void closedExtractorRefusesWorkAndLastCloseFreesSharedWeights() {
-        ToneColorExtractor first = ToneColorExtractor.load(CONVERTER, AudioLimits.DEFAULT);
-        ToneColorExtractor second = ToneColorExtractor.load(CONVERTER, AudioLimits.DEFAULT);
+    void closedExtractorRefusesWorkAndLastCloseFreesSharedWeights(@TempDir Path dir) throws IOException {
+        // A private copy: other tests in this JVM may hold extractors on the shared fixture directory, and the
+        // weights of one directory are shared (and only released by its last holder).
+        Path converter = Files.createDirectories(dir.resolve("converter"));
+        for (String name : new String[] {"config.json", "checkpoint.pth"}) {
+            Files.copy(CONVERTER.resolve(name), converter.resolve(name));
+        }
+        ToneColorExtractor first = ToneColorExtractor.load(converter, AudioLimits.DEFAULT);
+        ToneColorExtractor second = ToneColorExtractor.load(converter, AudioLimits.DEFAULT);
         float[] y = RandomCheckpoints.signal(3_000, 9);
         float[] expected = first.embed(y);
 
@@ -121,7 +130,7 @@ class ToneColorExtractorConcurrencyTest {
         second.close();
 
         int loads = ToneColorExtractor.weightLoads();
-        try (ToneColorExtractor reopened = ToneColorExtractor.load(CONVERTER, AudioLimits.DEFAULT)) {
+        try (ToneColorExtractor reopened = ToneColorExtractor.load(converter, AudioLimits.DEFAULT)) {
             assertEquals(loads + 1, ToneColorExtractor.weightLoads(), "released weights are loaded again");
             assertTrue(Arrays.equals(expected, reopened.embed(y)));
         }

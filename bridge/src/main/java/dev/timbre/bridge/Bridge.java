@@ -115,9 +115,9 @@ public final class Bridge implements AutoCloseable {
         if (http != null) {
             http.close();
         }
-        log.info("stopped {}: received={} forwarded={} redelivered={} unsettled={}",
+        log.info("stopped {}: received={} forwarded={} redelivered={} unsettled={} ack_failures={}",
                 clean ? "cleanly" : "with unsettled messages left to the broker", metrics.receivedCount(),
-                metrics.forwardedCount(), metrics.redeliveredCount(), metrics.bufferedNow());
+                metrics.forwardedCount(), metrics.redeliveredCount(), metrics.bufferedNow(), metrics.ackFailureCount());
     }
 
     private static SqsClient sqsClient(BridgeConfig config) {

@@ -61,6 +61,8 @@ public final class AmqpSource implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean closing = new AtomicBoolean();
+    // Bumped whenever the consuming channel is lost: deliveries from an older generation have been requeued.
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
     private volatile Connection connection;
     private volatile DeadLetterPublisher deadLetters;
@@ -130,6 +132,12 @@ public final class AmqpSource implements AutoCloseable {
                         log.warn("AMQP connection lost; recovering");
                     }
                 });
+                // Recovery listeners hear of a loss only after the first recovery delay; this hears of it at once.
+                c.addShutdownListener(cause -> {
+                    if (!cause.isInitiatedByApplication()) {
+                        generation.incrementAndGet();
+                    }
+                });
                 connection = c;
                 topology.ensure(c);
                 deadLetters = new DeadLetterPublisher(c, config.deadLetterExchange(), config.amqpQueue());
@@ -167,6 +175,7 @@ public final class AmqpSource implements AutoCloseable {
         if (closing.get() || cause.isInitiatedByApplication() || cause.isHardError()) {
             return; // our own close, or a connection-level loss that automatic recovery handles
         }
+        generation.incrementAndGet();
         log.warn("consuming channel closed by the broker ({}); opening a new one", cause.getMessage());
         scheduleResubscribe(1, true);
     }
@@ -227,8 +236,8 @@ public final class AmqpSource implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         scheduler.shutdownNow();
         Session s = session;
-        if (s != null) {
-            s.acker().finish(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        if (s != null && !s.acker().finish(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            log.warn("acks still queued at the shutdown deadline; those messages will be redelivered");
         }
         Connection c = connection;
         if (c != null) {
@@ -279,7 +288,7 @@ public final class AmqpSource implements AutoCloseable {
             metrics.received(envelope.isRedeliver());
             acker.register(envelope.getDeliveryTag());
             sink.accept(new Delivery(body, properties, envelope.isRedeliver(), System.nanoTime(),
-                    new AmqpSettler(acker, envelope.getDeliveryTag(), body, properties)));
+                    new AmqpSettler(acker, envelope.getDeliveryTag(), body, properties, generation.get())));
         }
 
         @Override
@@ -300,13 +309,28 @@ public final class AmqpSource implements AutoCloseable {
         private final long tag;
         private final byte[] body;
         private final AMQP.BasicProperties properties;
+        private final long deliveredInGeneration;
         private final AtomicBoolean settled = new AtomicBoolean();
 
-        AmqpSettler(ChannelAcker acker, long tag, byte[] body, AMQP.BasicProperties properties) {
+        AmqpSettler(ChannelAcker acker, long tag, byte[] body, AMQP.BasicProperties properties, long generation) {
             this.acker = acker;
             this.tag = tag;
             this.body = body;
             this.properties = properties;
+            this.deliveredInGeneration = generation;
+        }
+
+        @Override
+        public boolean stale() {
+            return deliveredInGeneration != generation.get();
+        }
+
+        @Override
+        public void abandon() {
+            if (settled.compareAndSet(false, true)) {
+                metrics.staleDropped();
+                metrics.settled();
+            }
         }
 
         @Override

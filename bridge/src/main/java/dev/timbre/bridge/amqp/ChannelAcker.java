@@ -75,9 +75,15 @@ final class ChannelAcker {
         events.add(new Event(STOP, 0));
     }
 
-    /** Sends the acks queued so far, then stops; waits at most {@code timeout}. */
+    /**
+     * Sends the acks queued so far, waits for one synchronous round trip on the channel (the broker handles a
+     * channel's frames in order, so after it every ack has been processed), then stops; waits at most
+     * {@code timeout}.
+     *
+     * @return false if the acker was still busy when the timeout passed
+     */
     boolean finish(Duration timeout) throws InterruptedException {
-        events.add(new Event(STOP, 0));
+        events.add(new Event(STOP, 1));
         thread.join(Math.max(1, timeout.toMillis()));
         return !thread.isAlive();
     }
@@ -89,6 +95,7 @@ final class ChannelAcker {
                 batch.add(events.take());
                 events.drainTo(batch);
                 boolean stop = false;
+                boolean barrier = false;
                 for (Event e : batch) {
                     switch (e.type()) {
                         case REGISTER -> outstanding.add(e.tag());
@@ -97,12 +104,19 @@ final class ChannelAcker {
                             outstanding.remove(e.tag());
                             send(() -> channel.basicReject(e.tag(), e.type() == REQUEUE), e.tag());
                         }
-                        default -> stop = true;
+                        default -> {
+                            stop = true;
+                            barrier |= e.tag() == 1;
+                        }
                     }
                 }
                 batch.clear();
                 flushAcks();
                 if (stop) {
+                    if (barrier) {
+                        // amq.direct exists in every vhost: a passive declare is a side-effect-free round trip
+                        send(() -> channel.exchangeDeclarePassive("amq.direct"), -1);
+                    }
                     return;
                 }
             }

@@ -20,4 +20,16 @@ public interface DeliverySettler {
      * @param reason one line a person can act on
      */
     void deadLetter(String code, String reason);
+
+    /**
+     * True when the channel this delivery came on has been lost since: the broker has already requeued it and will
+     * deliver it again, so sending it now would only make a duplicate.
+     */
+    default boolean stale() {
+        return false;
+    }
+
+    /** Lets go of a {@link #stale()} delivery without acking it (an ack could not reach the broker anyway). */
+    default void abandon() {
+    }
 }

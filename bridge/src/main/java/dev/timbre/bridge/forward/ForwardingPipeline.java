@@ -142,6 +142,10 @@ public final class ForwardingPipeline {
     }
 
     private void accept(Delivery d) throws InterruptedException {
+        if (d.settler().stale()) {
+            d.settler().abandon(); // already requeued by the broker: sending it would only duplicate it
+            return;
+        }
         OutboundEntry entry;
         try {
             entry = mapper.map(d);

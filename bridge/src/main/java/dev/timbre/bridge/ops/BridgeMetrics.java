@@ -32,6 +32,8 @@ public final class BridgeMetrics {
             "AMQP headers not carried (SQS's 10-attribute limit, names or values SQS refuses)");
     private final Counter ackFailures = counter("timbre_bridge_ack_failures",
             "acks or rejects that could not be sent (channel closed): the broker redelivers those messages");
+    private final Counter staleDropped = counter("timbre_bridge_stale_dropped",
+            "deliveries not sent because their channel was lost first (the broker redelivers them)");
     private final Counter amqpRecoveries = counter("timbre_bridge_amqp_recoveries", "AMQP connection recoveries");
     private final Counter consumerCancels = counter("timbre_bridge_consumer_cancels",
             "consumer cancel notifications from the broker (re-subscribed)");
@@ -114,6 +116,14 @@ public final class BridgeMetrics {
         ackFailures.inc();
     }
 
+    public void staleDropped() {
+        staleDropped.inc();
+    }
+
+    public long staleDroppedCount() {
+        return (long) staleDropped.get();
+    }
+
     public void amqpRecovered() {
         amqpRecoveries.inc();
     }
@@ -166,6 +176,10 @@ public final class BridgeMetrics {
 
     public int largestBatchBytes() {
         return largestBatchBytes.get();
+    }
+
+    public long ackFailureCount() {
+        return (long) ackFailures.get();
     }
 
     public long consumerCancelCount() {

@@ -86,7 +86,19 @@ public final class SqsBatchSender {
     }
 
     /** One request; returns the entries to retry, pushes split halves onto {@code work}. */
-    private List<OutboundEntry> attempt(List<OutboundEntry> pending, Deque<List<OutboundEntry>> work) {
+    private List<OutboundEntry> attempt(List<OutboundEntry> all, Deque<List<OutboundEntry>> work) {
+        // Entries whose channel was lost while they waited are back in RabbitMQ already: do not duplicate them.
+        List<OutboundEntry> pending = new ArrayList<>(all.size());
+        for (OutboundEntry e : all) {
+            if (e.delivery().settler().stale()) {
+                e.delivery().settler().abandon();
+            } else {
+                pending.add(e);
+            }
+        }
+        if (pending.isEmpty()) {
+            return List.of();
+        }
         List<SendMessageBatchRequestEntry> requestEntries = new ArrayList<>(pending.size());
         int bytes = 0;
         for (int i = 0; i < pending.size(); i++) {

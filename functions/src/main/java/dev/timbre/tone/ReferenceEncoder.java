@@ -59,15 +59,24 @@ final class ReferenceEncoder {
     NDArray features(NDArray spec, TimeBlocks blocks, int[][] ranges, int earlyRows) {
         long frames = spec.getShape().get(0);
         long bins = spec.getShape().get(1);
-        NDArray x = LayerNorm.layerNorm(spec.reshape(1, 1, frames, bins), new Shape(bins),
+        NDArray spec4 = spec.reshape(1, 1, frames, bins);
+        NDArray normed = LayerNorm.layerNorm(spec4, new Shape(bins),
                 weights.layerNormGamma, weights.layerNormBeta, LAYER_NORM_EPS).singletonOrThrow();
-        x = earlyLayers(x, blocks, ranges, earlyRows);
+        spec4.close();
+        NDArray x = earlyLayers(normed, blocks, ranges, earlyRows);
+        normed.close();
         for (int k = EARLY_LAYERS + 1; k <= ToneColorWeights.CONV_LAYERS; k++) {
-            x = conv(x, k, ranges);
+            NDArray next = conv(x, k, ranges);
+            x.close();
+            x = next;
         }
         // [1, C, T', F'] -> [1, T', C, F'] -> [T', C·F']: models.py:351-354
         Shape s = x.getShape();
-        return x.transpose(0, 2, 1, 3).reshape(s.get(2), s.get(1) * s.get(3));
+        NDArray transposed = x.transpose(0, 2, 1, 3);
+        NDArray flat = transposed.reshape(s.get(2), s.get(1) * s.get(3));
+        x.close();
+        transposed.close();
+        return flat;
     }
 
     /** Layers 1..{@value #EARLY_LAYERS} of one block, in sub-blocks of about {@code earlyRows} output rows. */
@@ -78,9 +87,11 @@ final class ReferenceEncoder {
         // another kernel (TimeBlocks#blocks), and a short part costs a call for little work.
         int parts = (int) Math.max(1, Math.min(rows, Math.round((double) rows / Math.max(1, earlyRows))));
         if (parts == 1) {
-            NDArray x = normed;
-            for (int k = 1; k <= EARLY_LAYERS; k++) {
-                x = conv(x, k, ranges);
+            NDArray x = conv(normed, 1, ranges);
+            for (int k = 2; k <= EARLY_LAYERS; k++) {
+                NDArray next = conv(x, k, ranges);
+                x.close();
+                x = next;
             }
             return x;
         }
@@ -92,18 +103,27 @@ final class ReferenceEncoder {
             // a time slice of [1, 1, frames, bins] is contiguous: no copy
             NDArray x = normed.get(new NDIndex(":, :, {}:{}", sub[0][0] - ranges[0][0], sub[0][1] - ranges[0][0]));
             for (int k = 1; k <= EARLY_LAYERS; k++) {
-                x = conv(x, k, sub);
+                NDArray next = conv(x, k, sub);
+                x.close();
+                x = next;
             }
             outputs.add(x);
         }
-        return NDArrays.concat(outputs, 2);
+        NDArray joined = NDArrays.concat(outputs, 2);
+        outputs.close();
+        return joined;
     }
 
-    /** Conv k + ReLU over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. */
+    /**
+     * Conv k + ReLU over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. The caller
+     * still owns (and closes) {@code input}; temporaries are closed here, so a call holds at most its input,
+     * one conv output and its ReLU at a time rather than every activation until the block's scope closes.
+     */
     private NDArray conv(NDArray input, int k, int[][] ranges) {
-        NDArray x = Conv2d.conv2d(input, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING,
+        NDArray convolved = Conv2d.conv2d(input, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING,
                 DILATION).singletonOrThrow();
-        x = Activation.relu(x);
+        NDArray x = Activation.relu(convolved);
+        convolved.close();
         int keep = ranges[k][1] - ranges[k][0];
         int crop = TimeBlocks.croppedAtTop(ranges, k);
         long produced = x.getShape().get(2);
@@ -111,7 +131,9 @@ final class ReferenceEncoder {
             throw new IllegalStateException("layer " + k + ": " + produced + " rows for " + keep + " outputs");
         }
         if (crop > 0 || produced > keep) {
-            x = x.get(new NDIndex(":, :, {}:{}", crop, crop + keep));
+            NDArray kept = x.get(new NDIndex(":, :, {}:{}", crop, crop + keep)); // a view: keeps x's storage alive
+            x.close();
+            x = kept;
         }
         return x;
     }

@@ -103,6 +103,7 @@ public final class ToneColorConverter implements AutoCloseable {
                     NDArray spec = spectrogram.magnitude(blockScope, padded, weights.hannWindow);
                     long t1 = System.nanoTime();
                     NDArray blockFeatures = encoder.features(spec, blocks, ranges, earlyRows);
+                    spec.close();
                     blockFeatures.attach(call); // survives the block scope; everything else is freed now
                     features.add(blockFeatures);
                     spectrogramNanos += t1 - t0;

@@ -37,7 +37,9 @@ class EnvironmentContractTest {
             Map.entry("AWS_ENDPOINT_URL_SQS", "local runs only"),
             Map.entry("ECS_CONTAINER_METADATA_URI_V4", "set by the ECS agent, not in Lambda"),
             Map.entry("TIMBRE_QUEUE_URL", "ECS worker only: Lambda receives messages from the event source mapping"),
-            Map.entry("TIMBRE_DB_SECRET_ARN", "refused by TimbreConfig for now: credentials are resolved at deploy time"),
+            Map.entry("TIMBRE_DB_USER", "the function reads its credentials from TIMBRE_DB_SECRET_ARN at cold start"),
+            Map.entry("TIMBRE_DB_PASSWORD", "as TIMBRE_DB_USER: never in the function's configuration"),
+            Map.entry("AWS_ENDPOINT_URL_SECRETS_MANAGER", "local runs only"),
             Map.entry("TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix"),
             Map.entry("TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS"));
 

@@ -62,8 +62,13 @@ class LambdaRuntimeApiTest {
     static EmbeddedSqs sqs;
     static EmbeddedSqs.QueuePair queues;
 
+    /** The database secret the function reads at cold start (trust auth here: the password is not checked). */
+    static final String DB_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:timbre-db-AbCdEf";
+    static FakeSecretsManager secrets;
+
     @BeforeAll
     static void setUp() throws Exception {
+        secrets = new FakeSecretsManager(DB_SECRET_ARN, PG_USER, "unused-with-trust-auth");
         template = Template.load(Repo.file("template.yaml"));
         handler = HandlerContract.handlerOf(template);
         image = LambdaImage.build();
@@ -82,6 +87,9 @@ class LambdaRuntimeApiTest {
 
     @AfterAll
     static void tearDown() throws Exception {
+        if (secrets != null) {
+            secrets.close();
+        }
         if (sqs != null) {
             sqs.close();
         }
@@ -111,8 +119,7 @@ class LambdaRuntimeApiTest {
     static Map<String, String> functionEnv(String s3Endpoint) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("TIMBRE_DB_URL", jdbcUrl());
-        env.put("TIMBRE_DB_USER", PG_USER);
-        env.put("TIMBRE_DB_PASSWORD", "");
+        env.put("TIMBRE_DB_SECRET_ARN", DB_SECRET_ARN);
         env.put("TIMBRE_S3_BUCKET", "timbre-uploads");
         env.put("TIMBRE_QDRANT_COLLECTION", "voice_embeddings");
         env.put("TIMBRE_CONVERTER_DIR", Repo.file("infra/model/fixtures/converter").toString());
@@ -134,8 +141,9 @@ class LambdaRuntimeApiTest {
         assertEquals(expected, new TreeSet<>(env.keySet()), "the test sets exactly the template's variables "
                 + "(Qdrant ones are conditional: without them the Postgres store is used)");
 
-        // SDK-only variables (DESIGN §7): the embedded SQS and the given S3 endpoint
+        // SDK-only variables (DESIGN §7): the embedded SQS, the given S3 endpoint, the local Secrets Manager
         env.putAll(sqs.env());
+        env.put("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.endpoint());
         env.put("AWS_ENDPOINT_URL_S3", s3Endpoint);
         return env;
     }

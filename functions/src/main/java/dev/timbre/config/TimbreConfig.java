@@ -125,24 +125,26 @@ public record TimbreConfig(
      * @throws InvalidConfigException naming the first missing or malformed variable
      */
     public static TimbreConfig fromEnv(Map<String, String> env) {
-        return fromEnv(env, Path.of("").toAbsolutePath());
+        return fromEnv(env, Path.of("").toAbsolutePath(), DatabaseSecretReader.AWS);
+    }
+
+    /** As {@link #fromEnv(Map)}, with the credentials of {@code TIMBRE_DB_SECRET_ARN} read by {@code secrets}. */
+    public static TimbreConfig fromEnv(Map<String, String> env, DatabaseSecretReader secrets) {
+        return fromEnv(env, Path.of("").toAbsolutePath(), secrets);
     }
 
     /** As {@link #fromEnv(Map)}, resolving the bundled converter fixture against {@code workingDir}. */
     static TimbreConfig fromEnv(Map<String, String> env, Path workingDir) {
+        return fromEnv(env, workingDir, DatabaseSecretReader.AWS);
+    }
+
+    static TimbreConfig fromEnv(Map<String, String> env, Path workingDir, DatabaseSecretReader secrets) {
         Reader in = new Reader(env);
 
-        if (in.optional("TIMBRE_DB_SECRET_ARN").isPresent()) {
-            throw new InvalidConfigException("TIMBRE_DB_SECRET_ARN is not supported yet: unset it and set "
-                    + "TIMBRE_DB_URL, TIMBRE_DB_USER and TIMBRE_DB_PASSWORD");
-        }
-        String dbUrl = in.required("TIMBRE_DB_URL");
-        if (!dbUrl.startsWith("jdbc:postgresql:")) {
-            throw new InvalidConfigException("TIMBRE_DB_URL must start with jdbc:postgresql:, was \""
-                    + maskUrlPassword(dbUrl) + "\"");
-        }
-        String dbUser = in.required("TIMBRE_DB_USER");
-        Optional<String> dbPassword = in.optional("TIMBRE_DB_PASSWORD");
+        DatabaseSettings db = database(in, secrets);
+        String dbUrl = db.url();
+        String dbUser = db.user();
+        Optional<String> dbPassword = db.password();
 
         String s3Bucket = in.required("TIMBRE_S3_BUCKET");
         requireBucketName("TIMBRE_S3_BUCKET", s3Bucket);
@@ -240,13 +242,36 @@ public record TimbreConfig(
      * @throws InvalidConfigException naming the first missing or malformed variable
      */
     public static DatabaseSettings databaseFromEnv(Map<String, String> env) {
-        Reader in = new Reader(env);
+        return database(new Reader(env), DatabaseSecretReader.AWS);
+    }
+
+    /**
+     * TIMBRE_DB_URL plus either TIMBRE_DB_USER (+ TIMBRE_DB_PASSWORD) or TIMBRE_DB_SECRET_ARN, never both: two
+     * sources of one credential would leave it unclear which one is in force.
+     */
+    private static DatabaseSettings database(Reader in, DatabaseSecretReader secrets) {
         String dbUrl = in.required("TIMBRE_DB_URL");
         if (!dbUrl.startsWith("jdbc:postgresql:")) {
             throw new InvalidConfigException("TIMBRE_DB_URL must start with jdbc:postgresql:, was \""
                     + maskUrlPassword(dbUrl) + "\"");
         }
-        return new DatabaseSettings(dbUrl, in.required("TIMBRE_DB_USER"), in.optional("TIMBRE_DB_PASSWORD"));
+        Optional<String> secretArn = in.optional("TIMBRE_DB_SECRET_ARN");
+        if (secretArn.isEmpty()) {
+            return new DatabaseSettings(dbUrl, in.required("TIMBRE_DB_USER"), in.optional("TIMBRE_DB_PASSWORD"));
+        }
+        if (in.optional("TIMBRE_DB_USER").isPresent() || in.optional("TIMBRE_DB_PASSWORD").isPresent()) {
+            throw new InvalidConfigException("TIMBRE_DB_SECRET_ARN is set together with TIMBRE_DB_USER or "
+                    + "TIMBRE_DB_PASSWORD: set either the secret or the user and password");
+        }
+        if (secretArn.get().length() > 2048) {
+            throw new InvalidConfigException("TIMBRE_DB_SECRET_ARN is longer than 2048 characters");
+        }
+        String region = in.optional("AWS_REGION").orElse(DEFAULT_REGION);
+        Optional<URI> endpoint = in.optional("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+                .map(v -> httpUri("AWS_ENDPOINT_URL_SECRETS_MANAGER", v))
+                .or(() -> in.optional("AWS_ENDPOINT_URL").map(v -> httpUri("AWS_ENDPOINT_URL", v)));
+        DatabaseSecretReader.Credentials credentials = secrets.read(secretArn.get(), region, endpoint);
+        return new DatabaseSettings(dbUrl, credentials.username(), Optional.of(credentials.password()));
     }
 
     /**

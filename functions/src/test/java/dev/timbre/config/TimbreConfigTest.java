@@ -200,11 +200,12 @@ class TimbreConfigTest {
         }
 
         @Test
-        void secretsManagerCredentialsAreNotSupportedYet() throws IOException {
+        void secretArnTogetherWithUserAndPasswordIsRefused() throws IOException {
             Map<String, String> env = minimal();
             env.put("TIMBRE_DB_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:db");
 
-            assertTrue(failure(env).startsWith("TIMBRE_DB_SECRET_ARN is not supported yet"));
+            assertTrue(failure(env).startsWith("TIMBRE_DB_SECRET_ARN is set together with TIMBRE_DB_USER"),
+                    failure(env));
         }
     }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Memory per worker thread (issue 8, item 3b): RSS with 1, 2, 4, 8 threads each holding its own converter over the
+# shared weights, against the seed design (a full copy of the weights per thread, emulated in Java); each
+# configuration in its own JVM. Writes the memory section of docs/benchmarks.md.
+#
+#   bench/memory.sh            # THREADS=1,2,4,8 CALLS=2 TIMBRE_BUILD_DIR=target-bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
+THREADS="${THREADS:-1,2,4,8}"
+CALLS="${CALLS:-2}"
+
+echo "building test classes in functions/$BUILD_DIR ..." >&2
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+CP_FILE="functions/$BUILD_DIR/bench.classpath"
+if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
+  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
+fi
+CP="functions/$BUILD_DIR/test-classes:functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+cat > "$TMP/logback.xml" <<'XML'
+<configuration>
+  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
+    <target>System.err</target>
+    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="WARN"><appender-ref ref="ERR"/></root>
+</configuration>
+XML
+
+# The children get the same flags (the parent passes them on) and -Xmx512m, as a worker container would set.
+java -Xmx256m -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+  dev.timbre.bench.MemoryBenchmark --threads "$THREADS" --calls "$CALLS" --java-options "-Xmx512m" \
+  --docs docs/benchmarks.md --command "bench/memory.sh (THREADS=$THREADS CALLS=$CALLS)"

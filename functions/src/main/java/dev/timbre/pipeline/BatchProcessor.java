@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -90,13 +92,15 @@ public final class BatchProcessor {
         }
 
         AtomicBoolean expired = new AtomicBoolean();
+        Set<String> started = ConcurrentHashMap.newKeySet();
         List<CompletableFuture<RecordOutcome>> futures = fifo
-                ? submitFifo(messages, expired)
-                : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired), pool.executor())).toList();
+                ? submitFifo(messages, expired, started)
+                : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired, started), pool.executor())).toList();
 
         List<RecordOutcome> outcomes = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
-            outcomes.add(await(messages.get(i), futures.get(i), deadline, expired));
+            RecordOutcome outcome = await(messages.get(i), futures.get(i), deadline, expired);
+            outcomes.add(started.contains(messages.get(i).messageId()) ? outcome : giveUpIfLastReceive(messages.get(i), outcome));
         }
         BatchOutcome batch = new BatchOutcome(outcomes);
         for (RecordOutcome o : outcomes) {
@@ -113,7 +117,8 @@ public final class BatchProcessor {
     }
 
     /** One chain per message group: each message starts only after the previous one of its group succeeded. */
-    private List<CompletableFuture<RecordOutcome>> submitFifo(List<QueueMessage> messages, AtomicBoolean expired) {
+    private List<CompletableFuture<RecordOutcome>> submitFifo(List<QueueMessage> messages, AtomicBoolean expired,
+                                                              Set<String> started) {
         Map<String, CompletableFuture<RecordOutcome>> lastOfGroup = new LinkedHashMap<>();
         List<CompletableFuture<RecordOutcome>> futures = new ArrayList<>(messages.size());
         for (QueueMessage m : messages) {
@@ -122,11 +127,11 @@ public final class BatchProcessor {
             CompletableFuture<RecordOutcome> previous = lastOfGroup.get(group);
             CompletableFuture<RecordOutcome> future;
             if (previous == null) {
-                future = CompletableFuture.supplyAsync(() -> runOne(m, expired), pool.executor());
+                future = CompletableFuture.supplyAsync(() -> runOne(m, expired, started), pool.executor());
             } else {
                 future = previous.handleAsync((before, error) -> {
                     if (error == null && before.acknowledged()) {
-                        return runOne(m, expired);
+                        return runOne(m, expired, started);
                     }
                     if (expired.get() || (before != null && before.disposition() == Disposition.NOT_FINISHED)) {
                         return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached");
@@ -185,10 +190,11 @@ public final class BatchProcessor {
     }
 
     /** Runs on a worker thread: parse, then process or dead-letter. */
-    private RecordOutcome runOne(QueueMessage m, AtomicBoolean expired) {
+    private RecordOutcome runOne(QueueMessage m, AtomicBoolean expired, Set<String> started) {
         if (expired.get()) {
             return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached before start");
         }
+        started.add(m.messageId());
         MDC.put("message_id", m.messageId());
         try {
             JobMessage job;
@@ -202,6 +208,27 @@ public final class BatchProcessor {
         } finally {
             MDC.remove("message_id");
         }
+    }
+
+    /**
+     * A message that never started (deadline, or skipped behind a failed FIFO message) on its last allowed receive
+     * would be moved to the DLQ by SQS with its job row left PENDING or PROCESSING for ever: the job is given up
+     * instead, as a transient failure on the last receive is ({@link JobProcessor#giveUpUnstarted}).
+     */
+    private RecordOutcome giveUpIfLastReceive(QueueMessage m, RecordOutcome outcome) {
+        if (outcome.disposition() != Disposition.NOT_FINISHED
+                && outcome.disposition() != Disposition.SKIPPED_AFTER_GROUP_FAILURE) {
+            return outcome;
+        }
+        JobMessage job;
+        try {
+            job = parser.parse(m.body());
+        } catch (PoisonMessageException e) {
+            return outcome; // no job row; SQS's redrive keeps the message in the DLQ
+        }
+        return jobs.giveUpUnstarted(job, m.receiveCount(), outcome.detail())
+                .map(o -> new RecordOutcome(m.messageId(), o.disposition(), o.detail()))
+                .orElse(outcome);
     }
 
     private RecordOutcome deadLetter(QueueMessage m, String reason) {

@@ -145,6 +145,36 @@ public final class JobProcessor {
         }
     }
 
+    /**
+     * For a message that never started (the batch deadline came first, or an earlier message of its FIFO group
+     * failed) on its last allowed receive ({@code receiveCount >= maxReceives}): SQS moves it to the DLQ next and
+     * nobody would ever finish the row, so the job becomes FAILED "gave up after N attempts: reason" (never over
+     * COMPLETED). Found by the chaos run: rows stayed PROCESSING with their messages in the DLQ.
+     *
+     * @return {@link Disposition#GAVE_UP} when the row was marked; empty when receives are left or the database
+     *         did not answer (then the message is redriven to the DLQ and stays recoverable there)
+     */
+    public java.util.Optional<JobOutcome> giveUpUnstarted(JobMessage job, int receiveCount, String reason) {
+        if (receiveCount < maxReceives) {
+            return java.util.Optional.empty();
+        }
+        String finalError = "gave up after " + receiveCount + " attempts: " + oneLine(reason);
+        MDC.put("job_id", job.jobId().toString());
+        try {
+            jobs.fail(job.jobId(), finalError);
+            log.atError().addKeyValue("outcome", "gave_up").addKeyValue("error", finalError)
+                    .addKeyValue("receive_count", receiveCount).log("job gave up before it could start");
+            metrics.countOutcome(Disposition.GAVE_UP);
+            return java.util.Optional.of(new JobOutcome(Disposition.GAVE_UP, finalError));
+        } catch (RuntimeException e) {
+            log.atError().addKeyValue("error", finalError)
+                    .log("giving up, but the job row could not be marked FAILED: {}", oneLine(e.getMessage()));
+            return java.util.Optional.empty();
+        } finally {
+            MDC.remove("job_id");
+        }
+    }
+
     private JobOutcome failPermanently(JobMessage job, String error) {
         try {
             jobs.fail(job.jobId(), error);

@@ -1,0 +1,104 @@
+package dev.timbre.bench;
+
+import dev.timbre.config.TimbreConfig;
+import dev.timbre.db.DatabasePool;
+import dev.timbre.source.S3AudioSource;
+import dev.timbre.tone.Extraction;
+import dev.timbre.tone.ToneColorExtractor;
+import dev.timbre.tone.TorchEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.SqsClientBuilder;
+
+import javax.sql.DataSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Instant;
+import java.util.Locale;
+
+/**
+ * One cold start, measured from inside a fresh JVM (child of {@link ColdStartBenchmark}; not a test). It builds what
+ * a worker container builds before it can take a batch, in {@code WorkerRuntime}'s order, timing each part: the
+ * configuration, the connection pool (first connection), the S3 and SQS clients, the PyTorch engine (natives already
+ * extracted in {@code DJL_CACHE_DIR}, as the image has them), the converter weights; then the first embedding of a
+ * WAV file (decode, resample, extract). The process start time comes from the launching script
+ * ({@code -Dcoldstart.launchEpochNanos}). Prints one JSON line; takes the file to embed as its only argument.
+ */
+public final class ColdStart {
+    private ColdStart() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Instant entered = Instant.now();
+        long launch = Long.getLong("coldstart.launchEpochNanos", 0L);
+        double jvmMs = launch == 0 ? Double.NaN
+                : (entered.getEpochSecond() * 1_000_000_000L + entered.getNano() - launch) / 1e6;
+        long t = System.nanoTime();
+        Logger log = LoggerFactory.getLogger(ColdStart.class);
+        log.info("cold start");
+        double loggingMs = since(t);
+
+        t = System.nanoTime();
+        TimbreConfig config = TimbreConfig.fromEnv(System.getenv());
+        double configMs = since(t);
+
+        t = System.nanoTime();
+        DataSource pool = DatabasePool.open(config);
+        try (Connection c = pool.getConnection()) {
+            c.isValid(5);
+        }
+        double dbMs = since(t);
+
+        t = System.nanoTime();
+        S3Client s3 = S3AudioSource.newClient(config);
+        SqsClientBuilder sqsBuilder = SqsClient.builder().region(Region.of(config.awsRegion()))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build())
+                .httpClient(UrlConnectionHttpClient.create());
+        config.sqsEndpoint().ifPresent(sqsBuilder::endpointOverride);
+        SqsClient sqs = sqsBuilder.build();
+        double clientsMs = since(t);
+
+        t = System.nanoTime();
+        TorchEngine.get();
+        double engineMs = since(t);
+
+        t = System.nanoTime();
+        ToneColorExtractor extractor = ToneColorExtractor.load(config.converterDir(), config.limits());
+        double weightsMs = since(t);
+        double readyMs = sinceLaunch(launch);
+
+        t = System.nanoTime();
+        Extraction first = extractor.extract(Files.readAllBytes(Path.of(args[0])));
+        double embedMs = since(t);
+        double firstMs = sinceLaunch(launch);
+        if (first.embedding().length != extractor.dimension()) {
+            throw new IllegalStateException("embedding of " + first.embedding().length + " floats");
+        }
+        System.out.printf(Locale.ROOT, "{\"jvm_ms\": %.1f, \"logging_ms\": %.1f, \"config_ms\": %.1f, \"db_ms\": %.1f,"
+                        + " \"clients_ms\": %.1f, \"engine_ms\": %.1f, \"weights_ms\": %.1f, \"ready_ms\": %.1f,"
+                        + " \"embed_ms\": %.1f, \"first_ms\": %.1f}%n", jvmMs, loggingMs, configMs, dbMs, clientsMs,
+                engineMs, weightsMs, readyMs, embedMs, firstMs);
+        extractor.close();
+        s3.close();
+        sqs.close();
+        ((AutoCloseable) pool).close();
+    }
+
+    private static double since(long nanos) {
+        return (System.nanoTime() - nanos) / 1e6;
+    }
+
+    private static double sinceLaunch(long launch) {
+        if (launch == 0) {
+            return Double.NaN;
+        }
+        Instant now = Instant.now();
+        return (now.getEpochSecond() * 1_000_000_000L + now.getNano() - launch) / 1e6;
+    }
+}

@@ -4,7 +4,7 @@
 # per clip, the previous tiling timed call for call against the current one, a per-layer conv profile, and
 # extraction-only throughput at 1, 2, 4, 8 threads. Writes the efficiency section of docs/benchmarks.md.
 #
-#   bench/efficiency.sh        # ROUNDS=3 REPS=15 THREADS=1,2,4,8 JOBS=6 TIMBRE_BUILD_DIR=target-bench
+#   bench/efficiency.sh        # ROUNDS=3 REPS=15 THREADS=1,2,4,8 JOBS=20 TIMBRE_BUILD_DIR=target-bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,7 @@ BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 ROUNDS="${ROUNDS:-3}"
 REPS="${REPS:-15}"
 THREADS="${THREADS:-1,2,4,8}"
-JOBS="${JOBS:-6}"
+JOBS="${JOBS:-20}"
 
 echo "building test classes in functions/$BUILD_DIR ..." >&2
 mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile

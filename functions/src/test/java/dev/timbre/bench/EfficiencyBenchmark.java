@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * converter per thread over the shared weights) with the process's CPU utilisation: the scaling data and the rate
  * the end-to-end worker is compared with.
  *
- * <p>Options: {@code [--converter DIR] [--rounds 3] [--reps 15] [--warmup 3] [--threads 1,2,4,8] [--jobs 6]
+ * <p>Options: {@code [--converter DIR] [--rounds 3] [--reps 15] [--warmup 3] [--threads 1,2,4,8] [--jobs 20]
  * [--docs docs/benchmarks.md] [--command TEXT]}.
  */
 public final class EfficiencyBenchmark {
@@ -89,7 +89,7 @@ public final class EfficiencyBenchmark {
         int rounds = Integer.parseInt(args.getOrDefault("rounds", "3"));
         int reps = Integer.parseInt(args.getOrDefault("reps", "15"));
         int warmup = Integer.parseInt(args.getOrDefault("warmup", "3"));
-        int jobs = Integer.parseInt(args.getOrDefault("jobs", "6"));
+        int jobs = Integer.parseInt(args.getOrDefault("jobs", "20"));
         int[] threadCounts = Arrays.stream(args.getOrDefault("threads", "1,2,4,8").split(","))
                 .mapToInt(Integer::parseInt).toArray();
         String loadBefore = BenchDocs.loadAverage();
@@ -317,6 +317,11 @@ public final class EfficiencyBenchmark {
             rates.append(BenchDocs.f(" %d=%.3f", threadCounts[i], r[0]));
         }
         s.append('\n').append(rates).append(" -->\n");
+        StringBuilder perClip = new StringBuilder("<!-- extraction-ms-1-thread");
+        for (int c = 0; c < CLIPS.length; c++) {
+            perClip.append(BenchDocs.f(" %d=%.2f", CLIPS[c], median(cur.get(c))));
+        }
+        s.append(perClip).append(" -->\n");
         boolean met = eff10 >= 0.5;
         s.append(BenchDocs.goalLine("extraction efficiency, 10 s clip, 1 thread (FLOPs ÷ time ÷ matmul peak, medians)",
                 BenchDocs.f("%.0f %% (best calls: %.0f %%; previous tiling %.0f %%)", 100 * eff10, 100 * best10,

@@ -234,6 +234,8 @@ public final class MemoryBenchmark {
                         + " were closed eagerly (every temporary lived until its time block ended), this benchmark at commit"
                         + " 58eedd0 measured 70 MiB held per added thread and a 779 MiB peak at 8 threads.%n%n",
                 first, first, one.get("rss_engine_kib").asLong() >> 10, first, one.get("rss_kib").asLong() >> 10));
+        s.append(BenchDocs.f("<!-- memory-mib first-peak=%d per-thread-peak=%.1f -->%n", mib(shared, first, "hwm_kib"),
+                last[1]));
         boolean met = last[0] <= 25 && last[1] <= 25;
         s.append(BenchDocs.goalLine("memory per added worker thread, shared weights (1 → " + counts.get(counts.size() - 1)
                         + " threads, 10 s clips)", BenchDocs.f("%.1f MiB held, %.1f MiB at peak (seed design: %.1f /"

@@ -7,7 +7,7 @@
 # duplicated and the DLQ holds exactly the poison messages.
 # Needs Postgres on 127.0.0.1:5432 (user postgres, trust), like the tests.
 #
-#   bench/chaos.sh                                    # 200 jobs, 10 bad, 10 poison, ECS worker, <= 480 s
+#   bench/chaos.sh                                    # 200 jobs, 10 bad, 10 poison sent over 60 s, faults for 150 s, ECS worker, <= 480 s
 #   bench/chaos.sh --jobs 1000 --seconds 1500 --write /tmp/chaos.md
 #   bench/chaos.sh --no-ecs --jobs 50                 # Lambda side only
 set -euo pipefail

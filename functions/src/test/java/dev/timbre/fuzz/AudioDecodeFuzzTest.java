@@ -40,7 +40,7 @@ class AudioDecodeFuzzTest {
 
     @Test
     void generatedWavHeaders() {
-        Fuzz.forAll("decode: generated WAV", 400, PER_INPUT, r -> check(wav(r)));
+        Fuzz.forAll("decode: generated WAV", 300, PER_INPUT, r -> check(wav(r)));
     }
 
     @Test
@@ -58,7 +58,7 @@ class AudioDecodeFuzzTest {
     @Test
     void oggWithGeneratedHeadersAndValidChecksums() throws IOException {
         byte[] ogg = Files.readAllBytes(FORMATS.resolve("ogg_stereo_44100.ogg"));
-        Fuzz.forAll("decode: Ogg Vorbis headers (CRC fixed)", 200, PER_INPUT, r -> check(ogg(r, ogg)));
+        Fuzz.forAll("decode: Ogg Vorbis headers (CRC fixed)", 150, PER_INPUT, r -> check(ogg(r, ogg)));
     }
 
     private void check(byte[] input) {

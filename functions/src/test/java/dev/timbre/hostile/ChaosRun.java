@@ -81,7 +81,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  *   <li>Postgres: every connection of the run's database killed ({@code pg_terminate_backend}), and the database
  *       closed to new connections for a few seconds ({@code ALLOW_CONNECTIONS false}), the shared server kept up;</li>
  *   <li>Qdrant (in-process gRPC double): calls answered UNAVAILABLE, upserts hanging past the client deadline;</li>
- *   <li>Lambda deadlines: a 7 s function timeout, so batches slowed by faults run into their deadline;</li>
+ *   <li>Lambda deadlines: a 6 s function timeout for 3-record batches, so batches slowed by faults run into their
+ *       deadline;</li>
  *   <li>the ECS worker killed with SIGKILL and started again.</li>
  * </ul>
  * Afterwards it counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
@@ -97,11 +98,13 @@ public final class ChaosRun {
      * @param badAudio  jobs whose audio is undecodable (must end FAILED)
      * @param poison    poison messages (must end in the DLQ, only they)
      * @param ecsWorker whether a real ECS worker process also consumes, and is SIGKILLed
+     * @param submitOver the messages are sent at a steady rate over this time, so faults meet work in flight
+     * @param faultFor  how long the fault schedule runs; then the queue drains without faults
      * @param timeout   bound on the whole run
      * @param seed      seeds the fault schedule
      */
     public record Settings(int jobs, int badAudio, int poison, boolean ecsWorker, Duration faultPeriod,
-                           Duration timeout, long seed) {
+                           Duration submitOver, Duration faultFor, Duration timeout, long seed) {
     }
 
     /** The figures of one run. */
@@ -122,6 +125,9 @@ public final class ChaosRun {
             row(md, "bad-audio jobs (must FAIL)", settings.badAudio());
             row(md, "poison messages (must reach the DLQ)", settings.poison());
             row(md, "ECS worker process (SIGKILLed)", settings.ecsWorker() ? "yes" : "no");
+            row(md, "messages sent at a steady rate over", settings.submitOver().toSeconds() + " s");
+            row(md, "fault schedule: one fault every / for", settings.faultPeriod().toMillis() + " ms / "
+                    + settings.faultFor().toSeconds() + " s");
             row(md, "wall time", seconds + " s");
             row(md, "completed", completed);
             row(md, "bad jobs FAILED with a clear error", failedBad);
@@ -149,15 +155,17 @@ public final class ChaosRun {
     private static final String BUCKET = "timbre-uploads";
     private static final String COLLECTION = "chaos_embeddings";
     private static final int MAX_RECEIVES = 10;
-    private static final Duration VISIBILITY = Duration.ofSeconds(4);
+    private static final Duration VISIBILITY = Duration.ofSeconds(6);
     /**
      * Short enough that faults (a 1.5 s S3 stall, a 2 s Qdrant timeout) push batches past the deadline, long enough
      * that a healthy batch of {@link #BATCH_SIZE} fits: every record of a batch that misses the deadline spends one
      * receive, so a timeout that never fits the batch exhausts maxReceiveCount and jobs give up (seen with 4 s and
-     * 10-record batches on two loaded cores).
+     * 10-record batches on two loaded cores; with 3.5 s and 3-record batches before the fix of
+     * {@code BatchProcessor.giveUpIfLastReceive}, rows were even left PROCESSING). At most the visibility timeout,
+     * as Lambda requires of a mapping.
      */
-    private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(7);
-    private static final int BATCH_SIZE = 5;
+    private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
+    private static final int BATCH_SIZE = 3;
     private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
 
     private ChaosRun() {
@@ -203,13 +211,6 @@ public final class ChaosRun {
                 bodies.add(body);
             }
             java.util.Collections.shuffle(bodies, random);
-            for (int i = 0; i < bodies.size(); i += 10) {
-                List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-                for (int j = i; j < Math.min(bodies.size(), i + 10); j++) {
-                    entries.add(SendMessageBatchRequestEntry.builder().id("e" + j).messageBody(bodies.get(j)).build());
-                }
-                sqsClient.sendMessageBatch(b -> b.queueUrl(queues.queueUrl()).entries(entries));
-            }
 
             // the Lambda side: the real handler and pipeline, S3 through the fault interceptor
             S3Client s3Client = S3Client.builder()
@@ -277,14 +278,26 @@ public final class ChaosRun {
             long faultEvery = settings.faultPeriod().toNanos();
             long nextFault = System.nanoTime() + faultEvery;
             long nextKill = System.nanoTime() + Duration.ofSeconds(12).toNanos();
-            long quietFrom = System.nanoTime() + settings.timeout().toNanos() * 6 / 10; // drain without faults
+            long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
+            long submitStart = System.nanoTime();
+            long submitInterval = settings.submitOver().toNanos() / Math.max(1, bodies.size());
+            int sent = 0;
             while (System.nanoTime() < deadline) {
                 memory.sample();
+                long now = System.nanoTime();
+                // a steady producer: every message whose time has come, in batches of up to 10
+                while (sent < bodies.size() && now - submitStart >= sent * submitInterval) {
+                    List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+                    for (; sent < bodies.size() && entries.size() < 10 && now - submitStart >= sent * submitInterval; sent++) {
+                        entries.add(SendMessageBatchRequestEntry.builder().id("e" + sent).messageBody(bodies.get(sent)).build());
+                    }
+                    sqsClient.sendMessageBatch(b -> b.queueUrl(queues.queueUrl()).entries(entries));
+                }
                 Counts c = counts(db);
-                if (c.completed + c.failed >= good.size() + bad.size() && dlqCount(sqsClient, queues.dlqUrl()) >= poisonBodies.size()) {
+                if (sent == bodies.size() && c.completed + c.failed >= good.size() + bad.size()
+                        && dlqCount(sqsClient, queues.dlqUrl()) >= poisonBodies.size()) {
                     break;
                 }
-                long now = System.nanoTime();
                 if (now > quietFrom && faulting.compareAndSet(true, false)) {
                     qdrant.clearFaults();
                     s3Faults.clear();
@@ -668,7 +681,8 @@ public final class ChaosRun {
     }
 
     /**
-     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--seconds T] [--no-ecs] [--seed S] [--write FILE]}.
+     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--submit-seconds T] [--fault-ms M] [--fault-seconds T] [--seconds T]
+     * [--no-ecs] [--seed S] [--write FILE]}.
      * Exits 0 when every figure is as required, 1 otherwise.
      */
     public static void main(String[] args) throws Exception {
@@ -683,6 +697,8 @@ public final class ChaosRun {
         Settings settings = new Settings(Integer.parseInt(a.getOrDefault("--jobs", "200")),
                 Integer.parseInt(a.getOrDefault("--bad", "10")), Integer.parseInt(a.getOrDefault("--poison", "10")),
                 !a.containsKey("--no-ecs"), Duration.ofMillis(Long.parseLong(a.getOrDefault("--fault-ms", "1500"))),
+                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--submit-seconds", "60"))),
+                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--fault-seconds", "150"))),
                 Duration.ofSeconds(Long.parseLong(a.getOrDefault("--seconds", "480"))),
                 Long.parseLong(a.getOrDefault("--seed", "7")));
         Report report = run(settings, System.out);

@@ -190,6 +190,9 @@ public final class ChaosRun {
             Set<UUID> bad = new HashSet<>();
             Set<String> poisonBodies = new HashSet<>();
             List<String> bodies = new ArrayList<>();
+            // the job row is created when its message is sent (as a producer does), so created → finished is the
+            // job's own end-to-end time, not its wait for a send slot
+            Map<String, String[]> rowOf = new HashMap<>();
             byte[][] clips = new byte[4][];
             for (int i = 0; i < clips.length; i++) {
                 clips[i] = PipelineHarness.voiceWav(i, 1.0);
@@ -201,9 +204,10 @@ public final class ChaosRun {
                 String key = "uploads/" + voice + "/" + id + ".wav";
                 byte[] audio = isBad ? HostileCorpus.random(i, 2048) : clips[i % clips.length];
                 s3.put(BUCKET, key, audio);
-                jobs.create(id, voice, key);
                 (isBad ? bad : good).add(id);
-                bodies.add("{\"job_id\":\"" + id + "\",\"voice_id\":\"" + voice + "\",\"s3_key\":\"" + key + "\"}");
+                String body = "{\"job_id\":\"" + id + "\",\"voice_id\":\"" + voice + "\",\"s3_key\":\"" + key + "\"}";
+                bodies.add(body);
+                rowOf.put(body, new String[] {id.toString(), voice, key});
             }
             for (int i = 0; i < settings.poison(); i++) {
                 String body = i % 2 == 0 ? "chaos poison " + i : "{\"job_id\":\"not-a-uuid-" + i + "\"}";
@@ -289,6 +293,10 @@ public final class ChaosRun {
                 while (sent < bodies.size() && now - submitStart >= sent * submitInterval) {
                     List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
                     for (; sent < bodies.size() && entries.size() < 10 && now - submitStart >= sent * submitInterval; sent++) {
+                        String[] row = rowOf.get(bodies.get(sent));
+                        if (row != null) {
+                            createRow(jobs, UUID.fromString(row[0]), row[1], row[2]);
+                        }
                         entries.add(SendMessageBatchRequestEntry.builder().id("e" + sent).messageBody(bodies.get(sent)).build());
                     }
                     sqsClient.sendMessageBatch(b -> b.queueUrl(queues.queueUrl()).entries(entries));
@@ -510,6 +518,21 @@ public final class ChaosRun {
     }
 
     // ----------------------------------------------------------------------------------------------- report
+
+    /** Creates a job row, retrying while the schedule has the database closed (a producer would retry too). */
+    private static void createRow(JobStore jobs, UUID id, String voice, String key) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                jobs.create(id, voice, key);
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= 50) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
 
     private record Counts(int completed, int failed) {
     }

@@ -45,8 +45,9 @@ final class ReferenceEncoder {
      * <p>The first {@link #EARLY_LAYERS} convs run over sub-blocks of about {@code earlyRows} layer-2 rows
      * (the same halo rule as {@link TimeBlocks}, one level down): their activations are the largest (the first
      * conv's output is 32 × T/2 × 257 floats, 14 MB for 10 s) and libtorch's conv 2 ran at 33–59 GFLOP/s on a
-     * whole 10 s block but at about 90 GFLOP/s on 128-frame inputs, whose 2 MB layer-1 output stays in the
-     * core's L2 cache (measured on the 2-core EPYC, 1 thread; docs/benchmarks.md, efficiency). The deeper
+     * whole 10 s block but at about 90 GFLOP/s on 64–128-frame inputs, whose layer-1 output of 1–2 MB stays
+     * close to the core (1 MB L2 per core, 32 MB L3 shared with every other process; measured on the 2-core
+     * EPYC, 1 thread; docs/benchmarks.md, efficiency). The deeper
      * convs are the other way round, faster on taller inputs, so they keep the whole block.
      *
      * @param spec      spectrogram frames {@code ranges[0]}, {@code [rows, bins]}
@@ -84,8 +85,11 @@ final class ReferenceEncoder {
         int first = ranges[EARLY_LAYERS][0];
         int rows = ranges[EARLY_LAYERS][1] - first;
         // Near-equal parts, none under half of earlyRows: a one- or two-row conv input would make libtorch pick
-        // another kernel (TimeBlocks#blocks), and a short part costs a call for little work.
-        int parts = (int) Math.max(1, Math.min(rows, Math.round((double) rows / Math.max(1, earlyRows))));
+        // another kernel (TimeBlocks#blocks), and a short part costs a call for little work. Below three parts'
+        // worth (about 4 s of audio) the block runs whole: its activations are small enough, and splitting a
+        // 3 s clip measured slightly slower (0.95-0.97x, bench/efficiency.sh).
+        int parts = rows < 3L * earlyRows ? 1
+                : (int) Math.max(1, Math.min(rows, Math.round((double) rows / Math.max(1, earlyRows))));
         if (parts == 1) {
             NDArray x = conv(normed, 1, ranges);
             for (int k = 2; k <= EARLY_LAYERS; k++) {

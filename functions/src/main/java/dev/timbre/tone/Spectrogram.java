@@ -59,13 +59,19 @@ final class Spectrogram {
         }
         int n = y.length;
         float[] out = new float[Math.toIntExact(to - from)];
+        // the part inside y is one bulk copy; only the mirrored edges go sample by sample
+        long insideFrom = Math.max(from, pad);
+        long insideTo = Math.min(to, (long) pad + n);
+        if (insideTo > insideFrom) {
+            System.arraycopy(y, (int) (insideFrom - pad), out, (int) (insideFrom - from), (int) (insideTo - insideFrom));
+        }
         for (int i = 0; i < out.length; i++) {
             long j = from + i - pad; // index into y, possibly outside
-            if (j < 0) {
-                j = -j;
-            } else if (j >= n) {
-                j = 2L * (n - 1) - j;
+            if (j >= 0 && j < n) {
+                i = (int) (pad + n - from) - 1; // skip the copied middle: the next index is past y's end
+                continue;
             }
+            j = j < 0 ? -j : 2L * (n - 1) - j;
             out[i] = y[(int) j];
         }
         return out;

@@ -24,6 +24,25 @@ class SpectrogramTest {
     }
 
     @Test
+    void everySliceOfTheReflectPadMatchesTheMirrorRule() {
+        // The middle is one bulk copy and only the edges are mirrored sample by sample: every slice, including
+        // those that start or end inside an edge or inside the signal, equals the per-sample rule.
+        Spectrogram small = new Spectrogram(10, 4); // pad 3
+        float[] y = {10, 11, 12, 13, 14, 15};
+        int paddedLength = y.length + 6;
+        for (int from = 0; from <= paddedLength; from++) {
+            for (int to = from; to <= paddedLength; to++) {
+                float[] expected = new float[to - from];
+                for (int i = from; i < to; i++) {
+                    int j = i - 3;
+                    expected[i - from] = y[j < 0 ? -j : j >= y.length ? 2 * (y.length - 1) - j : j];
+                }
+                assertArrayEquals(expected, small.reflectPadded(y, from, to), from + ".." + to);
+            }
+        }
+    }
+
+    @Test
     void reflectPadNeedsMoreSamplesThanThePad() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> openVoice.reflectPadded(new float[384], 0, 384 + 768));

@@ -322,6 +322,11 @@ public final class EfficiencyBenchmark {
             perClip.append(BenchDocs.f(" %d=%.2f", CLIPS[c], median(cur.get(c))));
         }
         s.append(perClip).append(" -->\n");
+        StringBuilder work = new StringBuilder(BenchDocs.f("<!-- flops peak-gflops=%.2f", peakMedian));
+        for (int c = 0; c < CLIPS.length; c++) {
+            work.append(BenchDocs.f(" %d=%.2f", CLIPS[c], flops[c].total() / 1e6));
+        }
+        s.append(work).append(" -->\n");
         boolean met = eff10 >= 0.5;
         s.append(BenchDocs.goalLine("extraction efficiency, 10 s clip, 1 thread (FLOPs ÷ time ÷ matmul peak, medians)",
                 BenchDocs.f("%.0f %% (best calls: %.0f %%; previous tiling %.0f %%)", 100 * eff10, 100 * best10,

@@ -49,6 +49,12 @@ for name in "${WANT[@]}"; do
   fi
 done
 
+for name in "${ALL[@]}"; do # sections this run left alone keep their earlier figures: say so
+  if [[ " ${WANT[*]} " != *" $name "* ]]; then
+    printf '%s\tnot run (ONLY)\t\tits section is from an earlier run\n' "$name" >> "$RESULTS"
+  fi
+done
+
 echo "== report: header and goals of docs/benchmarks.md" >&2
 mvn -q -Dtimbre.build.dir="$REPORT_BUILD_DIR" -pl functions test-compile || exit 2
 java -cp "functions/$REPORT_BUILD_DIR/test-classes" dev.timbre.bench.BenchmarkReport --docs docs/benchmarks.md \

@@ -1,13 +1,17 @@
 package dev.timbre.tone;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -73,8 +77,7 @@ public final class ToneBenchAccess {
             for (int r = 0; r < reps; r++) {
                 try (NDManager scope = manager.newSubManager()) {
                     double[] took = new double[best.length];
-                    NDArray whole = null;
-                    java.util.List<NDArray> early = new java.util.ArrayList<>();
+                    List<NDArray> early = new ArrayList<>();
                     for (int a = 0; a < frames; a += chunkFrames) {
                         int b = (int) Math.min(frames, (long) a + chunkFrames);
                         NDArray x = input.get(new NDIndex(":, :, {}:{}", a, b));
@@ -87,8 +90,7 @@ public final class ToneBenchAccess {
                         }
                         early.add(x);
                     }
-                    whole = early.size() == 1 ? early.get(0)
-                            : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(early), 2);
+                    NDArray whole = early.size() == 1 ? early.get(0) : NDArrays.concat(new NDList(early), 2);
                     whole.attach(scope);
                     for (int k = ReferenceEncoder.EARLY_LAYERS; k < ToneColorWeights.CONV_LAYERS; k++) {
                         long t0 = System.nanoTime();

@@ -169,7 +169,7 @@ public final class EfficiencyBenchmark {
                 double[] s = scaling.get(scaling.size() - 1);
                 System.err.printf("%d threads: %.2f jobs/s, CPU %.0f %%%n", threads, s[0], 100 * s[1]);
             }
-            String section = section(flops, peak, cur, prev, spec, layersWhole, layersChunked, chunk, threadCounts,
+            String section = section(flops, channels, peak, cur, prev, spec, layersWhole, layersChunked, chunk, threadCounts,
                     scaling, jobs, rounds, reps, loadBefore, args.getOrDefault("command", "bench/efficiency.sh"));
             if (args.containsKey("docs")) {
                 BenchDocs.writeSection(Path.of(args.get("docs")), "efficiency", section, false);
@@ -225,7 +225,7 @@ public final class EfficiencyBenchmark {
         }
     }
 
-    private static String section(Flops[] flops, List<Double> peak, List<List<Double>> cur, List<List<Double>> prev,
+    private static String section(Flops[] flops, int[] ch, List<Double> peak, List<List<Double>> cur, List<List<Double>> prev,
                                   List<List<Double>> spec, double[] layersWhole, double[] layersChunked, int chunk,
                                   int[] threadCounts, List<double[]> scaling, int jobs, int rounds, int reps,
                                   String loadBefore, String command) {
@@ -275,7 +275,6 @@ public final class EfficiencyBenchmark {
                 .append(" code), *sub-blocks* = convs 1–2 over ").append(chunk).append("-frame chunks (the current code):")
                 .append("\n\n| conv | Cin → Cout | MFLOP | whole: ms | whole: GFLOP/s | sub-blocks: ms |")
                 .append(" sub-blocks: GFLOP/s |\n|---|---|---:|---:|---:|---:|---:|\n");
-        int[] ch = {1, 32, 32, 64, 64, 128, 128};
         double sumWhole = 0;
         double sumChunked = 0;
         for (int k = 0; k < layersWhole.length; k++) {

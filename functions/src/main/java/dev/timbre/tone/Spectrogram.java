@@ -63,7 +63,8 @@ final class Spectrogram {
         long insideFrom = Math.max(from, pad);
         long insideTo = Math.min(to, (long) pad + n);
         if (insideTo > insideFrom) {
-            System.arraycopy(y, (int) (insideFrom - pad), out, (int) (insideFrom - from), (int) (insideTo - insideFrom));
+            System.arraycopy(y, (int) (insideFrom - pad), out, (int) (insideFrom - from),
+                    (int) (insideTo - insideFrom));
         }
         for (int i = 0; i < out.length; i++) {
             long j = from + i - pad; // index into y, possibly outside

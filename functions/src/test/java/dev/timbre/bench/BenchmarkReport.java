@@ -190,7 +190,7 @@ public final class BenchmarkReport {
                 double t = Double.parseDouble(s.group(2));
                 goals.add(new Goal(area("scaling", "worker", results), "worker pool 1 → 2 threads", s.group(1) + "×",
                         "≥ " + s.group(2) + "×", v >= t ? "met" : "not met",
-                        v >= t ? "" : "load average far above the 2 cores; see the worker section's caveat"));
+                        v >= t ? "" : "see the worker section: its load average, caveat and where a job's time goes"));
             }
             Matcher l = WORKER_LATENCY.matcher(worker);
             if (l.find()) {

@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Order: the pure-CPU benchmarks first, then the ones that need servers (RabbitMQ, Postgres).
-ALL=(extract efficiency memory cost coldstart worker bridge)
+ALL=(extract efficiency memory cost coldstart worker demo bridge)
 read -r -a WANT <<< "${ONLY:-${ALL[*]}}"
 COMMAND="bench/all.sh${ONLY:+ (ONLY=\"$ONLY\")}"
 REPORT_BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"

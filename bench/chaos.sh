@@ -14,14 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
-echo "building test classes in functions/$BUILD_DIR ..." >&2
-mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
-CP_FILE="functions/$BUILD_DIR/bench.classpath"
-if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
-  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
-    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
-fi
-CP="$PWD/functions/$BUILD_DIR/test-classes:$PWD/functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+CP="$(bench_classpath "$BUILD_DIR")"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -14,14 +14,9 @@ REPS="${REPS:-15}"
 THREADS="${THREADS:-1,2,4,8}"
 JOBS="${JOBS:-20}"
 
-echo "building test classes in functions/$BUILD_DIR ..." >&2
-mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
-CP_FILE="functions/$BUILD_DIR/bench.classpath"
-if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
-  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
-    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
-fi
-CP="functions/$BUILD_DIR/test-classes:functions/$BUILD_DIR/classes:$(cat "$CP_FILE")"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+CP="$(bench_classpath "$BUILD_DIR")"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Shared by the Java benchmarks: compiles functions' test classes into its own build folder and prints the
+# classpath (test classes, classes, test-scope dependencies; the dependency list is cached until a pom changes).
+#   source bench/lib.sh; CP="$(bench_classpath target-bench)"
+bench_classpath() {
+  local build_dir="$1"
+  echo "building test classes in functions/$build_dir ..." >&2
+  mvn -q -Dtimbre.build.dir="$build_dir" -pl functions test-compile >&2
+  local cp_file="functions/$build_dir/bench.classpath"
+  if [ ! -s "$cp_file" ] || [ functions/pom.xml -nt "$cp_file" ] || [ pom.xml -nt "$cp_file" ]; then
+    mvn -q -Dtimbre.build.dir="$build_dir" -pl functions dependency:build-classpath \
+      -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
+  fi
+  echo "$PWD/functions/$build_dir/test-classes:$PWD/functions/$build_dir/classes:$(cat "$cp_file")"
+}

@@ -56,7 +56,6 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private final Deque<AutoCloseable> closeInReverse = new ArrayDeque<>();
-    private final List<String> notes = new java.util.ArrayList<>();
     private EmbeddedS3 s3;
     private EmbeddedSqs sqs;
     private EmbeddedSqs.QueuePair queues;
@@ -230,10 +229,6 @@ public final class LocalStack implements AutoCloseable {
 
     public String dlqUrl() {
         return queues.dlqUrl();
-    }
-
-    public List<String> notes() {
-        return notes;
     }
 
     @Override

@@ -18,19 +18,6 @@ JOBS="${JOBS:-20}"
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
 
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-cat > "$TMP/logback.xml" <<'XML'
-<configuration>
-  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="ERR"/></root>
-</configuration>
-XML
-
-java -Xmx1g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+java -Xmx1g "${BENCH_JVM_FLAGS[@]}" -cp "$CP" \
   dev.timbre.bench.EfficiencyBenchmark --rounds "$ROUNDS" --reps "$REPS" --threads "$THREADS" --jobs "$JOBS" \
   --docs docs/benchmarks.md --command "bench/efficiency.sh (ROUNDS=$ROUNDS REPS=$REPS THREADS=$THREADS JOBS=$JOBS)"

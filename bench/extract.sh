@@ -29,17 +29,7 @@ CP="$(bench_classpath "$BUILD_DIR")"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-cat > "$TMP/logback.xml" <<'XML'
-<configuration>
-  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="ERR"/></root>
-</configuration>
-XML
-JAVA=(java -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true
-      -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP")
+JAVA=(java "${BENCH_JVM_FLAGS[@]}" -cp "$CP")
 
 echo "Java: peak RSS for a ${LONG_SECONDS} s input (own JVM: the peak is per process) ..." >&2
 "${JAVA[@]}" -Xmx1g dev.timbre.bench.ExtractionBenchmark --converter "$CONVERTER" \

@@ -13,3 +13,7 @@ bench_classpath() {
   fi
   echo "$PWD/functions/$build_dir/test-classes:$PWD/functions/$build_dir/classes:$(cat "$cp_file")"
 }
+
+# JVM flags every Java benchmark runs with: warnings-only logging, offline DJL, one PyTorch thread per converter.
+BENCH_JVM_FLAGS=(-Dlogback.configurationFile="$PWD/bench/logback-quiet.xml" -Dai.djl.offline=true
+                 -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1)

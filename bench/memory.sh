@@ -15,20 +15,7 @@ CALLS="${CALLS:-2}"
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
 
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-cat > "$TMP/logback.xml" <<'XML'
-<configuration>
-  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="ERR"/></root>
-</configuration>
-XML
-
 # The children get the same flags (the parent passes them on) and -Xmx512m, as a worker container would set.
-java -Xmx256m -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+java -Xmx256m "${BENCH_JVM_FLAGS[@]}" -cp "$CP" \
   dev.timbre.bench.MemoryBenchmark --threads "$THREADS" --calls "$CALLS" --java-options "-Xmx512m" \
   --docs docs/benchmarks.md --command "bench/memory.sh (THREADS=$THREADS CALLS=$CALLS)"

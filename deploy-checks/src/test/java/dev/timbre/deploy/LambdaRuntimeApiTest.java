@@ -190,6 +190,29 @@ class LambdaRuntimeApiTest {
         return JSON.writeValueAsString(Map.of("job_id", jobId, "voice_id", voiceId, "s3_key", key));
     }
 
+    /** A PENDING job row, as a producer inserts it before publishing. */
+    static void insertPendingJob(String jobId, String voiceId, String key) throws Exception {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(
+                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, ?, ?)")) {
+            ps.setObject(1, UUID.fromString(jobId));
+            ps.setString(2, voiceId);
+            ps.setString(3, key);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Whichever comes first: the invocation's outcome or an init failure; fails the test with the log's tail after the limit. */
+    static FakeRuntimeApi.Posted awaitOutcome(java.util.concurrent.CompletableFuture<FakeRuntimeApi.Posted> outcome,
+                                              FakeRuntimeApi api, Path log) throws Exception {
+        try {
+            return (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
+                    .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
+        }
+    }
+
     static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
@@ -207,12 +230,7 @@ class LambdaRuntimeApiTest {
         String unknownId = "m-unknown-" + UUID.randomUUID();
         String transientId = "m-transient-" + UUID.randomUUID();
         String transientJob = UUID.randomUUID().toString();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-dora', 'uploads/d.wav')")) {
-            ps.setObject(1, UUID.fromString(transientJob));
-            ps.executeUpdate();
-        }
+        insertPendingJob(transientJob, "voice-dora", "uploads/d.wav");
         ObjectNode event = JSON.createObjectNode();
         ArrayNode records = event.putArray("Records");
         records.add(sqsRecord(poisonId, "this is not json"));
@@ -226,15 +244,7 @@ class LambdaRuntimeApiTest {
             Process child = image.startRuntime(handler, functionEnv(refusingEndpoint()), api.address(), log);
             try {
                 // when
-                FakeRuntimeApi.Posted posted;
-                try {
-                    // whichever comes first: the invocation's outcome or an init failure
-                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
-                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
-                } catch (TimeoutException e) {
-                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
-                    return;
-                }
+                FakeRuntimeApi.Posted posted = awaitOutcome(outcome, api, log);
 
                 // then
                 assertTrue(posted.path().endsWith("/response"),
@@ -275,13 +285,7 @@ class LambdaRuntimeApiTest {
         String jobId = UUID.randomUUID().toString();
         String key = "uploads/voice-erin/" + jobId + ".wav";
         String messageId = "m-good-" + UUID.randomUUID();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-erin', ?)")) {
-            ps.setObject(1, UUID.fromString(jobId));
-            ps.setString(2, key);
-            ps.executeUpdate();
-        }
+        insertPendingJob(jobId, "voice-erin", key);
         ObjectNode event = JSON.createObjectNode();
         event.putArray("Records").add(sqsRecord(messageId, jobBody(jobId, "voice-erin", key)));
         String cacheBefore = cacheSnapshot();
@@ -297,14 +301,7 @@ class LambdaRuntimeApiTest {
             Process child = image.startRuntime(handler, functionEnv(s3.endpoint().toString()), api.address(), log);
             try {
                 // when
-                FakeRuntimeApi.Posted posted;
-                try {
-                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
-                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
-                } catch (TimeoutException e) {
-                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
-                    return;
-                }
+                FakeRuntimeApi.Posted posted = awaitOutcome(outcome, api, log);
 
                 // then
                 assertEquals("{\"batchItemFailures\":[]}", posted.body(),
@@ -343,13 +340,7 @@ class LambdaRuntimeApiTest {
         String jobId = UUID.randomUUID().toString();
         String key = "uploads/voice-fay/" + jobId + ".wav";
         String messageId = "m-late-" + UUID.randomUUID();
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                     "INSERT INTO voice_processing_jobs (id, voice_id, s3_key) VALUES (?, 'voice-fay', ?)")) {
-            ps.setObject(1, UUID.fromString(jobId));
-            ps.setString(2, key);
-            ps.executeUpdate();
-        }
+        insertPendingJob(jobId, "voice-fay", key);
         ObjectNode event = JSON.createObjectNode();
         event.putArray("Records").add(sqsRecord(messageId, jobBody(jobId, "voice-fay", key)));
 
@@ -363,14 +354,7 @@ class LambdaRuntimeApiTest {
             Process child = image.startRuntime(handler, functionEnv(s3.endpoint().toString()), api.address(), log);
             try {
                 // when
-                FakeRuntimeApi.Posted posted;
-                try {
-                    posted = (FakeRuntimeApi.Posted) java.util.concurrent.CompletableFuture
-                            .anyOf(outcome, api.initError()).get(CHILD_LIMIT.toSeconds(), TimeUnit.SECONDS);
-                } catch (TimeoutException e) {
-                    fail("no response within " + CHILD_LIMIT + "\n" + tail(log));
-                    return;
-                }
+                FakeRuntimeApi.Posted posted = awaitOutcome(outcome, api, log);
 
                 // then: answered (no Lambda timeout), with the record to redeliver
                 assertTrue(posted.path().endsWith("/response"), posted.path() + ": " + posted.body());

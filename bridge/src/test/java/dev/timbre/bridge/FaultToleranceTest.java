@@ -3,9 +3,7 @@ package dev.timbre.bridge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.timbre.bridge.config.BridgeConfig;
 import dev.timbre.bridge.testing.BridgeEnv;
-import dev.timbre.bridge.testing.ElasticMq;
 import dev.timbre.bridge.testing.Poll;
 import dev.timbre.bridge.testing.Rabbit;
 import dev.timbre.bridge.testing.SqsCollector;
@@ -15,51 +13,15 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Real failures while messages flow: SQS unreachable, the broker connection dropped, the consumer cancelled.
  * Each test counts that every published id reached SQS at least once and reports the duplicates.
  */
-class FaultToleranceTest {
+class FaultToleranceTest extends BridgeHarness {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static ElasticMq sqs;
-    private Rabbit rabbit;
-    private Bridge bridge;
-
-    @BeforeAll
-    static void startSqs() {
-        sqs = new ElasticMq();
-    }
-
-    @AfterAll
-    static void stopSqs() {
-        sqs.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        rabbit = new Rabbit();
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        if (bridge != null) {
-            bridge.close();
-        }
-        rabbit.close();
-    }
-
-    private void start(BridgeEnv env) throws Exception {
-        bridge = new Bridge(BridgeConfig.fromEnv(env.map()));
-        bridge.start();
-    }
-
     @Test
     void sqsDownForAWhileThenBackLosesNothingAndStopsPullingWhileDown() throws Exception {
         // given the bridge reaching SQS through a proxy we can cut, prefetch 100

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.GetResponse;
-import dev.timbre.bridge.config.BridgeConfig;
 import dev.timbre.bridge.testing.BridgeEnv;
-import dev.timbre.bridge.testing.ElasticMq;
 import dev.timbre.bridge.testing.Poll;
 import dev.timbre.bridge.testing.Rabbit;
 import dev.timbre.bridge.testing.SqsCollector;
@@ -22,50 +20,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 /** The forwarding rules, end to end: real RabbitMQ, in-JVM ElasticMQ, the bridge in this JVM. */
-class ForwardingTest {
+class ForwardingTest extends BridgeHarness {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static ElasticMq sqs;
-    private Rabbit rabbit;
-    private Bridge bridge;
-
-    @BeforeAll
-    static void startSqs() {
-        sqs = new ElasticMq();
-    }
-
-    @AfterAll
-    static void stopSqs() {
-        sqs.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        rabbit = new Rabbit();
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        if (bridge != null) {
-            bridge.close();
-        }
-        rabbit.close();
-    }
-
-    private Bridge start(BridgeEnv env) throws Exception {
-        bridge = new Bridge(BridgeConfig.fromEnv(env.map()));
-        bridge.start();
-        return bridge;
-    }
-
     @Test
     void orderingContentAndPropertiesArePreserved() throws Exception {
         // given a classic queue and a FIFO target (a standard SQS queue promises no order to compare against);

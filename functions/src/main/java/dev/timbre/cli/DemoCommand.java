@@ -81,6 +81,18 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (batchSize < 1 || batchSize > 10) {
+            throw new BadInputException("--batch-size must be within 1..10 (one SQS receive), was " + batchSize);
+        }
+        if (concurrency < 1 || concurrency > 64) {
+            throw new BadInputException("--concurrency must be within 1..64, was " + concurrency);
+        }
+        if (batchingWindowMs < 0 || batchingWindowMs > 300_000) {
+            throw new BadInputException("--batching-window-ms must be within 0..300000, was " + batchingWindowMs);
+        }
+        if (timeoutSeconds < 1) {
+            throw new BadInputException("--timeout must be at least 1 second, was " + timeoutSeconds);
+        }
         if (clips < 1 || clips > 10_000) {
             throw new BadInputException("--clips must be within 1..10000, was " + clips);
         }

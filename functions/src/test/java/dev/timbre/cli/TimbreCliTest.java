@@ -128,6 +128,13 @@ class TimbreCliTest {
     }
 
     @Test
+    void demoRejectsABatchLargerThanOneSqsReceiveBeforeStartingAnything() {
+        Run r = run("demo", "--batch-size", "11");
+        assertEquals(ExitCodes.BAD_INPUT, r.exit());
+        assertEquals("timbre demo: --batch-size must be within 1..10 (one SQS receive), was 11", r.err().strip());
+    }
+
+    @Test
     void unknownCommandIsAUsageError() {
         assertEquals(ExitCodes.USAGE, run("frobnicate").exit());
     }

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# Chaos run (issue 7, item 1), loopback only and bounded: N small jobs plus bad-audio jobs and poison messages
-# through SQS (ElasticMQ) to the real Lambda handler behind the local event-source mapping and a real ECS worker
-# process, while a seeded schedule injects S3 503/refused/latency, Postgres connection kills and a closed
-# database, Qdrant UNAVAILABLE and hanging upserts, Lambda deadlines and ECS worker SIGKILLs. Prints the figures
-# and, with --write, writes them as a markdown table. Exit status 0 only when nothing was lost, stuck or
-# duplicated and the DLQ holds exactly the poison messages.
-# Needs Postgres on 127.0.0.1:5432 (user postgres, trust), like the tests.
+# Chaos run (issue 7, item 1), loopback only and bounded: N small jobs plus bad-audio jobs, poison messages and
+# messages no SQS request can carry, published to RabbitMQ, forwarded by a real bridge process into SQS (ElasticMQ)
+# and taken by the real Lambda handler behind the local event-source mapping and a real ECS worker process, while a
+# seeded schedule injects S3 503/refused/latency, Postgres connection kills and a closed database, Qdrant
+# UNAVAILABLE and hanging upserts, the bridge's RabbitMQ connection closed and the broker unreachable, Lambda
+# deadlines, and SIGKILLs of the bridge and the ECS worker. Prints the figures and, with --write, writes them as a
+# markdown table. Exit status 0 only when nothing was lost, stuck or duplicated, RabbitMQ is empty and each
+# dead-letter queue holds exactly its poison. Class: dev.timbre.chaos.ChaosRun in system-tests.
+# Needs Postgres on 127.0.0.1:5432 (user postgres, trust) and RabbitMQ on 127.0.0.1:5672 (guest), like the tests.
 #
-#   bench/chaos.sh                                    # 200 jobs, 10 bad, 10 poison sent over 60 s, faults for 150 s, ECS worker, <= 480 s
+#   bench/chaos.sh                                    # 200 jobs, 10 bad, 10 poison, 4 unsendable over 60 s, faults for 150 s, <= 480 s
 #   bench/chaos.sh --jobs 1000 --seconds 1500 --write /tmp/chaos.md
 #   bench/chaos.sh --no-ecs --jobs 50                 # Lambda side only
+#   bench/chaos.sh --no-bridge                        # the producer sends straight to SQS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
-CP="$(bench_classpath "$BUILD_DIR")"
+echo "building functions, bridge and system-tests test classes in */$BUILD_DIR ..." >&2
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl system-tests -am test-compile >&2
+CP="$PWD/system-tests/$BUILD_DIR/test-classes:$(cat "system-tests/$BUILD_DIR/test.classpath")"
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -31,7 +34,7 @@ cat > "$TMP/logback.xml" <<'XML'
 </configuration>
 XML
 
-# the working directory is functions/, as for the tests (fixture paths are relative to it): make --write absolute
+# the working directory is system-tests/, as for the tests (fixture paths are relative to it): make --write absolute
 ARGS=()
 while [ $# -gt 0 ]; do
   if [ "$1" = "--write" ] && [ $# -gt 1 ]; then
@@ -42,7 +45,7 @@ while [ $# -gt 0 ]; do
     shift
   fi
 done
-cd functions
-exec java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+cd system-tests
+java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
   -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false \
-  -cp "$CP" dev.timbre.hostile.ChaosRun ${ARGS[@]+"${ARGS[@]}"}
+  -cp "$CP" dev.timbre.chaos.ChaosRun ${ARGS[@]+"${ARGS[@]}"}

@@ -12,6 +12,7 @@ import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.InvalidAudioException;
 import dev.timbre.audio.LoadedAudio;
 import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.testing.ResidentMemory;
 import dev.timbre.tone.Extraction;
 import dev.timbre.tone.ToneColorExtractor;
 import java.io.IOException;
@@ -105,11 +106,11 @@ class HostileAudioTest {
         assertTrue(decodable.size() >= 8, "the corpus keeps decodable hostile files");
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             extractAll(extractor, decodable); // warm: converters, allocator pools
-            long rssWarm = residentBytes();
+            long rssWarm = ResidentMemory.bytes();
             for (int round = 0; round < 3; round++) {
                 extractAll(extractor, decodable);
             }
-            long growth = residentBytes() - rssWarm;
+            long growth = ResidentMemory.bytes() - rssWarm;
             System.out.printf(Locale.ROOT, "hostile audio: %d decodable files x 3 rounds, RSS growth %.1f MiB%n",
                     decodable.size(), growth / 1048576.0);
             assertTrue(growth < 128L << 20, "resident memory grew by " + (growth >> 20)
@@ -137,15 +138,5 @@ class HostileAudioTest {
 
     private static long allocatedBytes() {
         return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
-
-    /** VmRSS of this process (heap, PyTorch's native memory and everything else). */
-    static long residentBytes() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 }

@@ -406,7 +406,7 @@ public final class HostileCorpus {
         return b;
     }
 
-    static byte[] random(long seed, int n) {
+    public static byte[] random(long seed, int n) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
         return b;

@@ -9,7 +9,6 @@ import dev.timbre.bridge.forward.OutboundBatch;
 import dev.timbre.bridge.forward.OutboundEntry;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -156,7 +155,8 @@ public final class EntryMapper {
     private static Optional<MessageAttributeValue> attributeValue(Object v) {
         if (v instanceof LongString || v instanceof String || v instanceof Boolean || v instanceof Character) {
             String s = v.toString();
-            return s.isEmpty() ? Optional.empty() : Optional.of(string(s));
+            // a header value SQS would refuse would fail the whole batch: drop the header, keep the message
+            return s.isEmpty() || firstCharacterSqsRefuses(s) >= 0 ? Optional.empty() : Optional.of(string(s));
         }
         if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
             return Optional.of(number(v.toString()));
@@ -204,13 +204,38 @@ public final class EntryMapper {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
+        String text;
         try {
-            CharBuffer chars = decoder.decode(ByteBuffer.wrap(body));
-            return chars.toString();
+            text = decoder.decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
             // Decoding leniently would silently change the job; SQS bodies are text.
             throw new UnsendableMessageException("InvalidMessageContents", "body is not valid UTF-8");
         }
+        int refused = firstCharacterSqsRefuses(text);
+        if (refused >= 0) {
+            // SQS (and ElasticMQ) refuse the whole batch request for one such entry: catch it here, per message
+            throw new UnsendableMessageException("InvalidMessageContents", String.format(Locale.ROOT,
+                    "body contains U+%04X at character %d, which SQS does not accept", text.codePointAt(refused),
+                    refused));
+        }
+        return text;
+    }
+
+    /**
+     * Index of the first character outside what SQS accepts in a message ({@code #x9 | #xA | #xD | #x20-#xD7FF |
+     * #xE000-#xFFFD | #x10000-#x10FFFF}), or -1. Strictly decoded UTF-8 has no lone surrogates.
+     */
+    static int firstCharacterSqsRefuses(String s) {
+        for (int i = 0; i < s.length(); ) {
+            int c = s.codePointAt(i);
+            boolean allowed = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF)
+                    || (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
+            if (!allowed) {
+                return i;
+            }
+            i += Character.charCount(c);
+        }
+        return -1;
     }
 
     static String sha256(byte[] bytes) {

@@ -10,6 +10,7 @@ import dev.timbre.bridge.forward.Delivery;
 import dev.timbre.bridge.forward.OutboundEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,29 @@ class EntryMapperTest {
                 assertThrows(UnsendableMessageException.class, () -> mapper.map(latin1)).code());
         Delivery huge = new Delivery(new byte[1_048_577], new AMQP.BasicProperties(), false, 0, null);
         assertEquals("MessageTooLong", assertThrows(UnsendableMessageException.class, () -> mapper.map(huge)).code());
+    }
+
+    @Test
+    void charactersSqsRefusesAreCaughtPerMessageNotLeftToFailTheBatch() throws Exception {
+        EntryMapper mapper = new EntryMapper(false, "voice_id", 1, dropped::incrementAndGet);
+        for (String refused : List.of("\u0000", "\u0008", "\u001F", "\uFFFE", "\uFFFF")) {
+            Delivery d = new Delivery(("{\"job_id\":\"x" + refused + "\"}").getBytes(StandardCharsets.UTF_8),
+                    new AMQP.BasicProperties(), false, 0, null);
+            UnsendableMessageException e = assertThrows(UnsendableMessageException.class, () -> mapper.map(d));
+            assertEquals("InvalidMessageContents", e.code());
+            assertTrue(e.getMessage().contains(String.format("U+%04X at character 13", (int) refused.charAt(0))),
+                    e.getMessage());
+        }
+        // tab, newline, carriage return, the top of the BMP and astral characters are fine
+        String accepted = "{\"v\":\"a\tb\nc\rd\uFFFD\uD83D\uDE00\uE000\"}";
+        assertEquals(accepted, mapper.map(new Delivery(accepted.getBytes(StandardCharsets.UTF_8),
+                new AMQP.BasicProperties(), false, 0, null)).body());
+        // a header value SQS would refuse is dropped; the message goes on
+        AMQP.BasicProperties withBadHeader = new AMQP.BasicProperties.Builder()
+                .headers(Map.of("voice_id", "al\u0000ice", "ok", "fine")).build();
+        OutboundEntry entry = mapper.map(new Delivery("{}".getBytes(StandardCharsets.UTF_8), withBadHeader, false, 0, null));
+        assertFalse(entry.attributes().containsKey("voice_id"));
+        assertEquals("fine", entry.attributes().get("ok").stringValue());
     }
 
     @Test

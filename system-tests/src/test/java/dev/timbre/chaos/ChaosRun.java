@@ -1,11 +1,13 @@
-package dev.timbre.hostile;
+package dev.timbre.chaos;
 
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.sun.net.httpserver.HttpServer;
+import dev.timbre.bridge.testing.TcpProxy;
 import dev.timbre.ecs.EcsWorkerMain;
+import dev.timbre.hostile.HostileCorpus;
 import dev.timbre.job.JobMessageParser;
 import dev.timbre.job.JobStore;
 import dev.timbre.job.PostgresJobStore;
@@ -23,6 +25,7 @@ import dev.timbre.pipeline.WorkerPool;
 import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.QdrantEmbeddingStore;
 import dev.timbre.testing.FakeQdrant;
+import dev.timbre.testing.ResidentMemory;
 import dev.timbre.testing.TestDatabase;
 import io.grpc.Status;
 import java.io.File;
@@ -44,6 +47,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -73,10 +77,14 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
- * The chaos run (issue 7, item 1), reduced: N small jobs plus deliberately bad ones go through SQS (ElasticMQ) to
- * the real Lambda handler behind the local event-source mapping and, optionally, a real ECS worker process, while
- * a seeded fault schedule injects, on loopback only:
+ * The chaos run (issue 7, item 1): N small jobs plus deliberately bad ones are published to RabbitMQ, forwarded by
+ * the real bridge (a child process, as on ECS) into SQS (ElasticMQ), and taken from there by the real Lambda handler
+ * behind the local event-source mapping and, optionally, a real ECS worker process, while a seeded fault schedule
+ * injects, on loopback only:
  * <ul>
+ *   <li>RabbitMQ: the bridge's connection closed under it, and the broker unreachable for a few seconds (the bridge
+ *       talks to RabbitMQ through a {@link TcpProxy} the schedule cuts);</li>
+ *   <li>the bridge killed with SIGKILL and started again (its unacked deliveries come back from the broker);</li>
  *   <li>S3: requests answered 503 SlowDown by a fault endpoint, connections refused, latency spikes;</li>
  *   <li>Postgres: every connection of the run's database killed ({@code pg_terminate_backend}), and the database
  *       closed to new connections for a few seconds ({@code ALLOW_CONNECTIONS false}), the shared server kept up;</li>
@@ -87,7 +95,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * </ul>
  * Afterwards it counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
  * none stuck in PROCESSING, exactly one Qdrant point per completed job and none for others, the DLQ holding
- * exactly the poison messages. Not covered here (see docs/reliability.md): RabbitMQ and the bridge.
+ * exactly the poison messages, the RabbitMQ queue empty and its dead-letter queue holding exactly the messages
+ * no SQS request can carry (not UTF-8, a character SQS refuses, over 1 MiB). Without the bridge
+ * ({@code --no-bridge}) the producer sends straight to SQS.
  *
  * <p>{@code bench/chaos.sh} runs {@link #main}; {@link ChaosRunTest} runs a short version in the suite.
  */
@@ -96,21 +106,25 @@ public final class ChaosRun {
     /**
      * @param jobs      good jobs (1 s clips)
      * @param badAudio  jobs whose audio is undecodable (must end FAILED)
-     * @param poison    poison messages (must end in the DLQ, only they)
+     * @param poison    poison messages (must end in the SQS DLQ, only they)
+     * @param unsendable messages no SQS request can carry (must end in the bridge's RabbitMQ dead-letter queue)
+     * @param bridge    whether messages go RabbitMQ → bridge process → SQS (else straight to SQS)
      * @param ecsWorker whether a real ECS worker process also consumes, and is SIGKILLed
      * @param submitOver the messages are sent at a steady rate over this time, so faults meet work in flight
      * @param faultFor  how long the fault schedule runs; then the queue drains without faults
      * @param timeout   bound on the whole run
      * @param seed      seeds the fault schedule
      */
-    public record Settings(int jobs, int badAudio, int poison, boolean ecsWorker, Duration faultPeriod,
+    public record Settings(int jobs, int badAudio, int poison, int unsendable, boolean bridge, boolean ecsWorker,
+                           Duration faultPeriod,
                            Duration submitOver, Duration faultFor, Duration timeout, long seed) {
     }
 
     /** The figures of one run. */
     public record Report(Settings settings, long seconds, int completed, int failedBad, int gaveUp, int lost,
                          int stuck, int points, int duplicatePoints, int pointsOfNonCompleted, int dlqMessages,
-                         boolean dlqOnlyPoison, Map<String, Integer> faults, long invocations,
+                         boolean dlqOnlyPoison, int leftInRabbit, int bridgeDeadLetters,
+                         boolean bridgeDlqOnlyUnsendable, Map<String, Integer> faults, long invocations,
                          long deadlineInvocations, long p50Ms, long p95Ms, long p99Ms, double heapSlopeMibPerMin,
                          double rssSlopeMibPerMin, long maxHeapMib, long maxRssMib, List<String> failures) {
 
@@ -124,6 +138,11 @@ public final class ChaosRun {
             row(md, "good jobs", settings.jobs());
             row(md, "bad-audio jobs (must FAIL)", settings.badAudio());
             row(md, "poison messages (must reach the DLQ)", settings.poison());
+            row(md, "path", settings.bridge() ? "RabbitMQ → bridge process (SIGKILLed) → SQS" : "straight to SQS");
+            if (settings.bridge()) {
+                row(md, "unsendable messages (not UTF-8, U+FFFF, over 1 MiB: must reach the bridge's dead-letter queue)",
+                        settings.unsendable());
+            }
             row(md, "ECS worker process (SIGKILLed)", settings.ecsWorker() ? "yes" : "no");
             row(md, "messages sent at a steady rate over", settings.submitOver().toSeconds() + " s");
             row(md, "fault schedule: one fault every / for", settings.faultPeriod().toMillis() + " ms / "
@@ -138,6 +157,11 @@ public final class ChaosRun {
             row(md, "**duplicate points** (points − completed jobs)", duplicatePoints);
             row(md, "points of jobs not COMPLETED", pointsOfNonCompleted);
             row(md, "DLQ messages", dlqMessages + (dlqOnlyPoison ? " (exactly the poison messages)" : " (NOT only poison)"));
+            if (settings.bridge()) {
+                row(md, "**left in RabbitMQ** after the run", leftInRabbit);
+                row(md, "bridge dead-letter queue", bridgeDeadLetters + (bridgeDlqOnlyUnsendable
+                        ? " (exactly the unsendable messages)" : " (NOT only the unsendable ones)"));
+            }
             faults.forEach((kind, count) -> row(md, "faults: " + kind, count));
             row(md, "Lambda invocations (of which ran into the deadline)", invocations + " (" + deadlineInvocations + ")");
             row(md, "end-to-end per job p50 / p95 / p99 (created → finished)", p50Ms + " / " + p95Ms + " / " + p99Ms + " ms");
@@ -189,10 +213,10 @@ public final class ChaosRun {
             Set<UUID> good = new HashSet<>();
             Set<UUID> bad = new HashSet<>();
             Set<String> poisonBodies = new HashSet<>();
-            List<String> bodies = new ArrayList<>();
+            Set<String> unsendableBodies = new HashSet<>();
             // the job row is created when its message is sent (as a producer does), so created → finished is the
             // job's own end-to-end time, not its wait for a send slot
-            Map<String, String[]> rowOf = new HashMap<>();
+            List<Outgoing> outgoing = new ArrayList<>();
             byte[][] clips = new byte[4][];
             for (int i = 0; i < clips.length; i++) {
                 clips[i] = PipelineHarness.voiceWav(i, 1.0);
@@ -206,15 +230,19 @@ public final class ChaosRun {
                 s3.put(BUCKET, key, audio);
                 (isBad ? bad : good).add(id);
                 String body = "{\"job_id\":\"" + id + "\",\"voice_id\":\"" + voice + "\",\"s3_key\":\"" + key + "\"}";
-                bodies.add(body);
-                rowOf.put(body, new String[] {id.toString(), voice, key});
+                outgoing.add(new Outgoing(body.getBytes(StandardCharsets.UTF_8), id, voice, key));
             }
             for (int i = 0; i < settings.poison(); i++) {
                 String body = i % 2 == 0 ? "chaos poison " + i : "{\"job_id\":\"not-a-uuid-" + i + "\"}";
                 poisonBodies.add(body);
-                bodies.add(body);
+                outgoing.add(Outgoing.message(body.getBytes(StandardCharsets.UTF_8)));
             }
-            java.util.Collections.shuffle(bodies, random);
+            for (int i = 0; settings.bridge() && i < settings.unsendable(); i++) {
+                byte[] body = unsendable(i);
+                unsendableBodies.add(Base64.getEncoder().encodeToString(body));
+                outgoing.add(Outgoing.message(body));
+            }
+            java.util.Collections.shuffle(outgoing, random);
 
             // the Lambda side: the real handler and pipeline, S3 through the fault interceptor
             S3Client s3Client = S3Client.builder()
@@ -274,6 +302,16 @@ public final class ChaosRun {
             workerEnv.put("TIMBRE_LOG_FORMAT", "json");
             Process[] worker = {settings.ecsWorker() ? startWorker(workerEnv) : null};
 
+            // RabbitMQ and the bridge: the producer publishes to the broker directly, the bridge reaches it
+            // through a proxy the schedule cuts
+            BridgeRun bridge = null;
+            if (settings.bridge()) {
+                bridge = new BridgeRun(sqs.env(), queues.queueUrl());
+                closeables.add(bridge);
+                bridge.start();
+                bridge.awaitQueueDeclared(Duration.ofSeconds(60));
+            }
+
             // when: consumers run while the fault schedule fires
             Memory memory = new Memory();
             mapping.start();
@@ -282,60 +320,90 @@ public final class ChaosRun {
             long faultEvery = settings.faultPeriod().toNanos();
             long nextFault = System.nanoTime() + faultEvery;
             long nextKill = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            int kills = 0;
             long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
             long submitStart = System.nanoTime();
-            long submitInterval = settings.submitOver().toNanos() / Math.max(1, bodies.size());
+            long submitInterval = settings.submitOver().toNanos() / Math.max(1, outgoing.size());
+            int faultKinds = settings.bridge() ? 9 : 7;
             int sent = 0;
             while (System.nanoTime() < deadline) {
                 memory.sample();
                 long now = System.nanoTime();
-                // a steady producer: every message whose time has come, in batches of up to 10
-                while (sent < bodies.size() && now - submitStart >= sent * submitInterval) {
-                    List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-                    for (; sent < bodies.size() && entries.size() < 10 && now - submitStart >= sent * submitInterval; sent++) {
-                        String[] row = rowOf.get(bodies.get(sent));
-                        if (row != null) {
-                            createRow(jobs, UUID.fromString(row[0]), row[1], row[2]);
+                // a steady producer: every message whose time has come, in groups of up to 10
+                while (sent < outgoing.size() && now - submitStart >= sent * submitInterval) {
+                    List<Outgoing> group = new ArrayList<>();
+                    for (; sent < outgoing.size() && group.size() < 10 && now - submitStart >= sent * submitInterval; sent++) {
+                        Outgoing o = outgoing.get(sent);
+                        if (o.jobId() != null) {
+                            createRow(jobs, o.jobId(), o.voice(), o.key());
                         }
-                        entries.add(SendMessageBatchRequestEntry.builder().id("e" + sent).messageBody(bodies.get(sent)).build());
+                        group.add(o);
                     }
-                    sqsClient.sendMessageBatch(b -> b.queueUrl(queues.queueUrl()).entries(entries));
+                    if (bridge != null) {
+                        bridge.publish(group);
+                    } else {
+                        sendToSqs(sqsClient, queues.queueUrl(), group);
+                    }
                 }
                 Counts c = counts(db);
-                if (sent == bodies.size() && c.completed + c.failed >= good.size() + bad.size()
-                        && dlqCount(sqsClient, queues.dlqUrl()) >= poisonBodies.size()) {
+                if (sent == outgoing.size() && c.completed + c.failed >= good.size() + bad.size()
+                        && dlqCount(sqsClient, queues.dlqUrl()) >= poisonBodies.size()
+                        && (bridge == null || bridge.deadLettered() >= unsendableBodies.size())) {
                     break;
                 }
                 if (now > quietFrom && faulting.compareAndSet(true, false)) {
                     qdrant.clearFaults();
                     s3Faults.clear();
                     setAllowConnections(db, true);
+                    if (bridge != null) {
+                        bridge.proxy().restore();
+                    }
                     out.println("chaos: faults stop; draining");
                 }
                 if (faulting.get() && now >= nextFault) {
                     nextFault = now + faultEvery;
-                    injectFault(random.nextInt(7), db, qdrant, s3Faults, faults, out);
+                    injectFault(random.nextInt(faultKinds), db, qdrant, s3Faults, bridge, faults, out);
                 }
                 if (worker[0] != null && !worker[0].isAlive()) {
                     // e.g. started while its database was closed to connections: the orchestrator restarts it
                     faults.merge("ECS worker exited on its own, restarted", 1, Integer::sum);
                     worker[0] = startWorker(workerEnv);
                 }
-                if (faulting.get() && worker[0] != null && now >= nextKill) {
+                if (bridge != null && !bridge.isAlive()) {
+                    faults.merge("bridge exited on its own, restarted", 1, Integer::sum);
+                    out.println("chaos: the bridge exited on its own (see " + bridge.log() + "); restarting");
+                    bridge.start();
+                }
+                // SIGKILL every 12 s, taking turns between the processes there are
+                if (faulting.get() && now >= nextKill && (worker[0] != null || bridge != null)) {
                     nextKill = now + Duration.ofSeconds(12).toNanos();
-                    worker[0].destroyForcibly(); // SIGKILL
-                    worker[0].waitFor(10, TimeUnit.SECONDS);
-                    faults.merge("ECS worker SIGKILL + restart", 1, Integer::sum);
-                    out.println("chaos: ECS worker SIGKILLed; restarting");
-                    worker[0] = startWorker(workerEnv);
+                    boolean killBridge = bridge != null && (worker[0] == null || kills % 2 == 1);
+                    kills++;
+                    if (killBridge) {
+                        bridge.kill();
+                        faults.merge("bridge SIGKILL + restart", 1, Integer::sum);
+                        out.println("chaos: bridge SIGKILLed; restarting");
+                        bridge.start();
+                    } else {
+                        worker[0].destroyForcibly(); // SIGKILL
+                        worker[0].waitFor(10, TimeUnit.SECONDS);
+                        faults.merge("ECS worker SIGKILL + restart", 1, Integer::sum);
+                        out.println("chaos: ECS worker SIGKILLed; restarting");
+                        worker[0] = startWorker(workerEnv);
+                    }
                 }
                 Thread.sleep(250);
             }
-            // then: stop the consumers and count
+            // then: stop the producer's path and the consumers, and count
             faulting.set(false);
             qdrant.clearFaults();
             s3Faults.clear();
             setAllowConnections(db, true);
+            BridgeRun.Leftovers leftovers = BridgeRun.Leftovers.NONE;
+            if (bridge != null) {
+                bridge.proxy().restore();
+                leftovers = bridge.stopAndCount(unsendableBodies);
+            }
             mapping.close();
             if (worker[0] != null) {
                 worker[0].destroy(); // SIGTERM: the graceful path releases its in-flight messages
@@ -344,8 +412,8 @@ public final class ChaosRun {
                 }
             }
             Thread.sleep(500);
-            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, faults,
-                    invocations.get(), deadlineInvocations.get(), memory);
+            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, leftovers,
+                    faults, invocations.get(), deadlineInvocations.get(), memory);
         } finally {
             for (int i = closeables.size() - 1; i >= 0; i--) {
                 try {
@@ -357,8 +425,8 @@ public final class ChaosRun {
         }
     }
 
-    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3, Map<String, Integer> faults,
-                                    PrintStream out) throws Exception {
+    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3, BridgeRun bridge,
+                                    Map<String, Integer> faults, PrintStream out) throws Exception {
         String name;
         switch (kind) {
             case 0 -> {
@@ -393,12 +461,57 @@ public final class ChaosRun {
                 s3.refuseFor(Duration.ofSeconds(1));
                 name = "S3 connection refused (1 s window)";
             }
-            default -> {
+            case 6 -> {
                 s3.delayFor(Duration.ofSeconds(3));
                 name = "S3 latency +1.5 s per request (3 s window)";
             }
+            case 7 -> {
+                bridge.proxy().resetConnections();
+                name = "RabbitMQ connection of the bridge closed";
+            }
+            default -> {
+                bridge.proxy().cut();
+                Thread.sleep(2000);
+                bridge.proxy().restore();
+                name = "RabbitMQ unreachable for 2 s";
+            }
         }
         faults.merge(name, 1, Integer::sum);
+    }
+
+    // ----------------------------------------------------------------------------------------------- producer
+
+    /** One message the producer sends; a job message carries the row the producer creates first. */
+    record Outgoing(byte[] body, UUID jobId, String voice, String key) {
+        static Outgoing message(byte[] body) {
+            return new Outgoing(body, null, null, null);
+        }
+    }
+
+    /**
+     * In turn: a body that is not UTF-8, one with a character SQS refuses (U+FFFF; SQS fails the whole batch request
+     * for it), one just over SQS's 1 MiB. No SQS request can carry any of them.
+     */
+    static byte[] unsendable(int i) {
+        String head = "{\"job_id\":\"" + new UUID(7, i) + "\",\"voice_id\":\"";
+        return switch (i % 3) {
+            case 0 -> (head + "\u00ff\"}").getBytes(StandardCharsets.ISO_8859_1);
+            case 1 -> (head + "\uffff\"}").getBytes(StandardCharsets.UTF_8);
+            default -> {
+                byte[] big = new byte[(1 << 20) + 1 + i];
+                java.util.Arrays.fill(big, (byte) 'x');
+                yield big;
+            }
+        };
+    }
+
+    private static void sendToSqs(SqsClient sqs, String queueUrl, List<Outgoing> group) {
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+        for (Outgoing o : group) {
+            entries.add(SendMessageBatchRequestEntry.builder().id("e" + entries.size())
+                    .messageBody(new String(o.body(), StandardCharsets.UTF_8)).build());
+        }
+        sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
     }
 
     // ------------------------------------------------------------------------------------------------- S3
@@ -506,7 +619,8 @@ public final class ChaosRun {
     private static Process startWorker(Map<String, String> env) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx768m", "-cp", cp));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx768m", "-cp", cp, "-Dlogback.configurationFile="
+                + Path.of("..", "functions", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize()));
         System.getProperties().stringPropertyNames().stream()
                 .filter(k -> k.startsWith("ai.djl.") || k.equals("OPT_OUT_TRACKING"))
                 .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
@@ -558,7 +672,7 @@ public final class ChaosRun {
 
     private static Report report(Settings settings, long start, TestDatabase db, SqsClient sqs, String dlqUrl,
                                  FakeQdrant qdrant, Set<UUID> good, Set<UUID> bad, Set<String> poison,
-                                 Map<String, Integer> faults, long invocations, long deadlineInvocations,
+                                 BridgeRun.Leftovers leftovers, Map<String, Integer> faults, long invocations, long deadlineInvocations,
                                  Memory memory) throws Exception {
         List<String> failures = new ArrayList<>();
         int completed = 0;
@@ -644,12 +758,20 @@ public final class ChaosRun {
         if (duplicatePoints != 0) {
             failures.add(duplicatePoints + " duplicate points");
         }
+        if (leftovers.ready() != 0) {
+            failures.add(leftovers.ready() + " messages left in RabbitMQ");
+        }
+        if (!leftovers.deadLetteredOnlyUnsendable()) {
+            failures.add("the bridge's dead-letter queue holds " + leftovers.deadLettered()
+                    + " messages, not exactly the " + settings.unsendable() + " unsendable ones");
+        }
         if (!dlqOnlyPoison) {
             failures.add("DLQ holds " + dead.size() + " messages, not exactly the " + poison.size() + " poison ones");
         }
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         return new Report(settings, (System.nanoTime() - start) / 1_000_000_000, completed, failedBad, gaveUp, lost,
-                stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, faults, invocations,
+                stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, leftovers.ready(),
+                leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), faults, invocations,
                 deadlineInvocations, percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99),
                 memory.slope(memory.heap), memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss),
                 failures);
@@ -678,7 +800,7 @@ public final class ChaosRun {
             double minutes = (now - t0) / 60e9;
             heap.add(new double[] {minutes, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0});
             try {
-                rss.add(new double[] {minutes, HostileAudioTest.residentBytes() / 1048576.0});
+                rss.add(new double[] {minutes, ResidentMemory.bytes() / 1048576.0});
             } catch (IOException ignored) {
                 // no /proc: no RSS figure
             }
@@ -706,21 +828,23 @@ public final class ChaosRun {
     }
 
     /**
-     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--submit-seconds T] [--fault-ms M] [--fault-seconds T] [--seconds T]
-     * [--no-ecs] [--seed S] [--write FILE]}.
+     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--unsendable N] [--submit-seconds T] [--fault-ms M]
+     * [--fault-seconds T] [--seconds T] [--no-ecs] [--no-bridge] [--seed S] [--write FILE]}.
      * Exits 0 when every figure is as required, 1 otherwise.
      */
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--no-ecs")) {
-                a.put("--no-ecs", "true");
+            if (args[i].equals("--no-ecs") || args[i].equals("--no-bridge")) {
+                a.put(args[i], "true");
             } else if (i + 1 < args.length) {
                 a.put(args[i], args[++i]);
             }
         }
+        boolean bridge = !a.containsKey("--no-bridge");
         Settings settings = new Settings(Integer.parseInt(a.getOrDefault("--jobs", "200")),
                 Integer.parseInt(a.getOrDefault("--bad", "10")), Integer.parseInt(a.getOrDefault("--poison", "10")),
+                bridge ? Integer.parseInt(a.getOrDefault("--unsendable", "4")) : 0, bridge,
                 !a.containsKey("--no-ecs"), Duration.ofMillis(Long.parseLong(a.getOrDefault("--fault-ms", "3000"))),
                 Duration.ofSeconds(Long.parseLong(a.getOrDefault("--submit-seconds", "60"))),
                 Duration.ofSeconds(Long.parseLong(a.getOrDefault("--fault-seconds", "150"))),

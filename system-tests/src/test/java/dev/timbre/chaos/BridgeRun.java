@@ -1,0 +1,151 @@
+package dev.timbre.chaos;
+
+import com.rabbitmq.client.GetResponse;
+import dev.timbre.bridge.BridgeMain;
+import dev.timbre.bridge.testing.Rabbit;
+import dev.timbre.bridge.testing.TcpProxy;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The RabbitMQ side of the chaos run: a queue of its own on the shared broker, the real bridge ({@link BridgeMain})
+ * as a child JVM forwarding it into the SQS jobs queue, and a {@link TcpProxy} between the bridge and the broker so
+ * that the fault schedule can close the bridge's connection or make the broker unreachable. The producer publishes
+ * with confirms straight to the broker, as a user's application would. Closing kills the bridge and deletes the
+ * queue, its dead-letter queue and exchange.
+ */
+final class BridgeRun implements AutoCloseable {
+
+    /** What the broker still held once the bridge stopped. */
+    record Leftovers(int ready, int deadLettered, boolean deadLetteredOnlyUnsendable) {
+        static final Leftovers NONE = new Leftovers(0, 0, true);
+    }
+
+    /** The bridge image's logging configuration (the class path also holds functions' and this module's). */
+    private static final Path LOGBACK = Path.of("..", "bridge", "src", "main", "resources", "logback.xml")
+            .toAbsolutePath().normalize();
+
+    private final Rabbit rabbit;
+    private final TcpProxy proxy;
+    private final String queue;
+    private final Map<String, String> env = new HashMap<>();
+    private final Path logDir;
+    private Process process;
+    private int launches;
+    private long published;
+
+    BridgeRun(Map<String, String> sqsEnv, String sqsQueueUrl) throws Exception {
+        rabbit = new Rabbit();
+        proxy = new TcpProxy(Rabbit.HOST, Rabbit.PORT);
+        queue = rabbit.uniqueQueue("chaos");
+        env.putAll(sqsEnv);
+        env.put("TIMBRE_AMQP_URL", Rabbit.amqpUri(proxy.port()).toString());
+        env.put("TIMBRE_AMQP_QUEUE", queue);
+        env.put("TIMBRE_QUEUE_URL", sqsQueueUrl);
+        env.put("TIMBRE_BRIDGE_HTTP_PORT", "0");
+        env.put("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", "300");
+        env.put("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", "10000");
+        env.put("TIMBRE_LOG_FORMAT", "json");
+        logDir = Files.createTempDirectory("chaos-bridge-");
+    }
+
+    TcpProxy proxy() {
+        return proxy;
+    }
+
+    /** The log of the bridge process now running (each start writes its own). */
+    Path log() {
+        return logDir.resolve("bridge-" + launches + ".log");
+    }
+
+    /** Starts a bridge process; does not wait for it (the chaos loop restarts one that exits). */
+    void start() throws IOException {
+        launches++;
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp", cp,
+                "-Dlogback.configurationFile=" + LOGBACK, BridgeMain.class.getName());
+        pb.environment().putAll(env);
+        File log = log().toFile();
+        pb.redirectErrorStream(true).redirectOutput(log);
+        process = pb.start();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** SIGKILL: nothing flushed, nothing acked; its unacked deliveries go back to the queue. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Waits until the bridge has declared its queue (with its dead-letter exchange), so publishes have a home. */
+    void awaitQueueDeclared(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (rabbit.readyUnchecked(queue) < 0) {
+            if (!isAlive()) {
+                throw new IllegalStateException("the bridge exited before declaring " + queue + "; see " + log());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the bridge did not declare " + queue + " within " + timeout
+                        + "; see " + log());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Publishes the group, persistent, and waits for the broker's confirms. */
+    void publish(List<ChaosRun.Outgoing> group) throws Exception {
+        for (ChaosRun.Outgoing o : group) {
+            rabbit.publish(queue, "chaos-" + published++, o.body(), Map.of());
+        }
+        rabbit.confirm();
+    }
+
+    /** Messages in the bridge's dead-letter queue now. */
+    int deadLettered() {
+        return Math.max(0, rabbit.readyUnchecked(queue + ".dlq"));
+    }
+
+    /**
+     * Stops the bridge with SIGTERM (it flushes and acks), then counts what the broker holds: the queue should be
+     * empty and the dead-letter queue hold exactly the unsendable messages (Base64 of their bodies).
+     */
+    Leftovers stopAndCount(Set<String> unsendableBase64) throws Exception {
+        if (isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+        int ready = rabbit.readyUnchecked(queue);
+        List<String> dead = new ArrayList<>();
+        for (GetResponse r; (r = rabbit.get(queue + ".dlq")) != null; ) {
+            dead.add(Base64.getEncoder().encodeToString(r.getBody()));
+        }
+        boolean onlyUnsendable = dead.size() == unsendableBase64.size() && new HashSet<>(dead).equals(unsendableBase64);
+        return new Leftovers(ready, dead.size(), onlyUnsendable);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        proxy.close();
+        rabbit.close();
+    }
+}

@@ -129,8 +129,8 @@ class ForwardingTest extends BridgeHarness {
 
     @Test
     void poisonEntriesAmongGoodOnesAreDeadLetteredWithReasonAndTheRestForwarded() throws Exception {
-        // given good messages around two that SQS cannot take: a control character (SQS refuses the entry,
-        // SenderFault=true) and a body over 1 MiB (refused before sending)
+        // given good messages around two that SQS cannot take, both refused before sending: a control character
+        // (SQS would refuse it) and a body over 1 MiB. SqsBatchSenderTest covers an entry SQS itself refuses.
         String queue = rabbit.uniqueQueue("poison");
         URI queueUrl = sqs.createQueue(queue);
         start(new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl).with("TIMBRE_BRIDGE_LINGER_MS", "200"));
@@ -165,11 +165,12 @@ class ForwardingTest extends BridgeHarness {
         }
         assertEquals(2, dead.size(), "both poison messages are in the dead-letter queue");
         Map<String, Object> charHeaders = dead.get("poison-char").getProps().getHeaders();
-        assertEquals("InvalidAttributeValue", charHeaders.get("x-timbre-dead-letter-code").toString());
-        assertTrue(charHeaders.get("x-timbre-dead-letter-reason").toString().contains("SQS refused"));
+        assertEquals("InvalidMessageContents", charHeaders.get("x-timbre-dead-letter-code").toString());
+        assertTrue(charHeaders.get("x-timbre-dead-letter-reason").toString().contains("U+0001"),
+                charHeaders.get("x-timbre-dead-letter-reason").toString());
         assertEquals("MessageTooLong", dead.get("poison-big").getProps().getHeaders()
                 .get("x-timbre-dead-letter-code").toString());
-        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("InvalidAttributeValue") == 1));
+        assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("InvalidMessageContents") == 1));
         assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("MessageTooLong") == 1));
         assertEquals(0, rabbit.ready(queue));
     }

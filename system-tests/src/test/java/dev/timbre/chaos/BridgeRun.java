@@ -69,6 +69,15 @@ final class BridgeRun implements AutoCloseable {
         return logDir.resolve("bridge-" + launches + ".log");
     }
 
+    /** The logs of every bridge process started so far. */
+    List<Path> logs() {
+        List<Path> all = new ArrayList<>();
+        for (int i = 1; i <= launches; i++) {
+            all.add(logDir.resolve("bridge-" + i + ".log"));
+        }
+        return all;
+    }
+
     /** Starts a bridge process; does not wait for it (the chaos loop restarts one that exits). */
     void start() throws IOException {
         launches++;

@@ -124,7 +124,8 @@ public final class ChaosRun {
     public record Report(Settings settings, long seconds, int completed, int failedBad, int gaveUp, int lost,
                          int stuck, int points, int duplicatePoints, int pointsOfNonCompleted, int dlqMessages,
                          boolean dlqOnlyPoison, int leftInRabbit, int bridgeDeadLetters,
-                         boolean bridgeDlqOnlyUnsendable, Map<String, Integer> faults, long invocations,
+                         boolean bridgeDlqOnlyUnsendable, int childLogFiles, int secretsInChildLogs,
+                         Map<String, Integer> faults, long invocations,
                          long deadlineInvocations, long p50Ms, long p95Ms, long p99Ms, double heapSlopeMibPerMin,
                          double rssSlopeMibPerMin, long maxHeapMib, long maxRssMib, List<String> failures) {
 
@@ -162,6 +163,8 @@ public final class ChaosRun {
                 row(md, "bridge dead-letter queue", bridgeDeadLetters + (bridgeDlqOnlyUnsendable
                         ? " (exactly the unsendable messages)" : " (NOT only the unsendable ones)"));
             }
+            row(md, "secrets (AWS secret key, AMQP credentials) in the logs of the " + childLogFiles
+                    + " child processes", secretsInChildLogs);
             faults.forEach((kind, count) -> row(md, "faults: " + kind, count));
             row(md, "Lambda invocations (of which ran into the deadline)", invocations + " (" + deadlineInvocations + ")");
             row(md, "end-to-end per job p50 / p95 / p99 (created → finished)", p50Ms + " / " + p95Ms + " / " + p99Ms + " ms");
@@ -191,6 +194,11 @@ public final class ChaosRun {
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
     private static final int BATCH_SIZE = 3;
     private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
+    /**
+     * What the bridge and worker processes are given and must never log, faults included (a failed AMQP connect is
+     * where a URL with its password would show): the AWS secret key and the broker URL's credentials.
+     */
+    private static final List<String> CHILD_SECRETS = List.of(EmbeddedSqs.SECRET_KEY, "guest:guest@");
 
     private ChaosRun() {
     }
@@ -288,6 +296,7 @@ public final class ChaosRun {
 
             // the ECS side: a real worker process on the same queue (Postgres store off: same Qdrant over TCP)
             Map<String, String> workerEnv = new HashMap<>();
+            List<Path> workerLogs = new ArrayList<>();
             workerEnv.putAll(db.env());
             workerEnv.putAll(s3.env());
             workerEnv.putAll(sqs.env());
@@ -300,7 +309,7 @@ public final class ChaosRun {
             workerEnv.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
             workerEnv.put("TIMBRE_WORKER_THREADS", "1");
             workerEnv.put("TIMBRE_LOG_FORMAT", "json");
-            Process[] worker = {settings.ecsWorker() ? startWorker(workerEnv) : null};
+            Process[] worker = {settings.ecsWorker() ? startWorker(workerEnv, workerLogs) : null};
 
             // RabbitMQ and the bridge: the producer publishes to the broker directly, the bridge reaches it
             // through a proxy the schedule cuts
@@ -367,7 +376,7 @@ public final class ChaosRun {
                 if (worker[0] != null && !worker[0].isAlive()) {
                     // e.g. started while its database was closed to connections: the orchestrator restarts it
                     faults.merge("ECS worker exited on its own, restarted", 1, Integer::sum);
-                    worker[0] = startWorker(workerEnv);
+                    worker[0] = startWorker(workerEnv, workerLogs);
                 }
                 if (bridge != null && !bridge.isAlive()) {
                     faults.merge("bridge exited on its own, restarted", 1, Integer::sum);
@@ -389,7 +398,7 @@ public final class ChaosRun {
                         worker[0].waitFor(10, TimeUnit.SECONDS);
                         faults.merge("ECS worker SIGKILL + restart", 1, Integer::sum);
                         out.println("chaos: ECS worker SIGKILLed; restarting");
-                        worker[0] = startWorker(workerEnv);
+                        worker[0] = startWorker(workerEnv, workerLogs);
                     }
                 }
                 Thread.sleep(250);
@@ -412,8 +421,12 @@ public final class ChaosRun {
                 }
             }
             Thread.sleep(500);
+            List<Path> childLogs = new ArrayList<>(workerLogs);
+            if (bridge != null) {
+                childLogs.addAll(bridge.logs());
+            }
             return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, leftovers,
-                    faults, invocations.get(), deadlineInvocations.get(), memory);
+                    childLogs, faults, invocations.get(), deadlineInvocations.get(), memory);
         } finally {
             for (int i = closeables.size() - 1; i >= 0; i--) {
                 try {
@@ -616,7 +629,7 @@ public final class ChaosRun {
 
     // ------------------------------------------------------------------------------------------ ECS worker
 
-    private static Process startWorker(Map<String, String> env) throws IOException {
+    private static Process startWorker(Map<String, String> env, List<Path> logs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(java, "-Xmx768m", "-cp", cp, "-Dlogback.configurationFile="
@@ -627,6 +640,7 @@ public final class ChaosRun {
         command.addAll(List.of(EcsWorkerMain.class.getName(), "--health-port", "0", "--visibility-seconds",
                 String.valueOf(VISIBILITY.toSeconds()), "--poll-wait-seconds", "1", "--shutdown-bound-seconds", "10"));
         File log = Files.createTempFile("chaos-ecs-worker-", ".log").toFile();
+        logs.add(log.toPath());
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
         builder.environment().putAll(env);
         builder.environment().put("DJL_OFFLINE", "true");
@@ -672,7 +686,7 @@ public final class ChaosRun {
 
     private static Report report(Settings settings, long start, TestDatabase db, SqsClient sqs, String dlqUrl,
                                  FakeQdrant qdrant, Set<UUID> good, Set<UUID> bad, Set<String> poison,
-                                 BridgeRun.Leftovers leftovers, Map<String, Integer> faults, long invocations, long deadlineInvocations,
+                                 BridgeRun.Leftovers leftovers, List<Path> childLogs, Map<String, Integer> faults, long invocations, long deadlineInvocations,
                                  Memory memory) throws Exception {
         List<String> failures = new ArrayList<>();
         int completed = 0;
@@ -765,13 +779,24 @@ public final class ChaosRun {
             failures.add("the bridge's dead-letter queue holds " + leftovers.deadLettered()
                     + " messages, not exactly the " + settings.unsendable() + " unsendable ones");
         }
+        int secretsInChildLogs = 0;
+        for (Path log : childLogs) {
+            String text = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+            for (String secret : CHILD_SECRETS) {
+                if (text.contains(secret)) {
+                    secretsInChildLogs++;
+                    failures.add("the log " + log + " contains a secret (" + secret.length() + " characters)");
+                }
+            }
+        }
         if (!dlqOnlyPoison) {
             failures.add("DLQ holds " + dead.size() + " messages, not exactly the " + poison.size() + " poison ones");
         }
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         return new Report(settings, (System.nanoTime() - start) / 1_000_000_000, completed, failedBad, gaveUp, lost,
                 stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, leftovers.ready(),
-                leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), faults, invocations,
+                leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), childLogs.size(), secretsInChildLogs,
+                faults, invocations,
                 deadlineInvocations, percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99),
                 memory.slope(memory.heap), memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss),
                 failures);

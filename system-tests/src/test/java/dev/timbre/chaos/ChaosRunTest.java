@@ -31,6 +31,7 @@ class ChaosRunTest {
         assertEquals(0, report.stuck(), "stuck");
         assertEquals(0, report.duplicatePoints(), "duplicate points");
         assertEquals(0, report.leftInRabbit(), "left in RabbitMQ");
+        assertEquals(0, report.secretsInChildLogs(), "secrets in the bridge's logs");
         assertTrue(report.dlqOnlyPoison(), "the DLQ holds exactly the poison messages");
         assertTrue(report.bridgeDlqOnlyUnsendable(), "the bridge's dead-letter queue holds exactly the unsendable ones");
         assertTrue(report.passed(), report.failures().toString());

@@ -75,7 +75,8 @@ public final class EntryMapper {
     }
 
     /**
-     * @throws UnsendableMessageException when the body is not UTF-8 or the entry exceeds 1 MiB
+     * @throws UnsendableMessageException when the body is not UTF-8, the entry exceeds 1 MiB or the body holds a
+     *     character SQS refuses
      */
     public OutboundEntry map(Delivery delivery) throws UnsendableMessageException {
         String body = decodeUtf8(delivery.body());
@@ -110,6 +111,7 @@ public final class EntryMapper {
             throw new UnsendableMessageException("MessageTooLong",
                     "message of " + size + " bytes (body + attributes) exceeds SQS's limit of " + OutboundBatch.MAX_BYTES);
         }
+        requireCharactersSqsAccepts(body);
         Optional<String> groupId = Optional.empty();
         Optional<String> dedupId = Optional.empty();
         int lane = 0;
@@ -204,21 +206,22 @@ public final class EntryMapper {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        String text;
         try {
-            text = decoder.decode(ByteBuffer.wrap(body)).toString();
+            return decoder.decode(ByteBuffer.wrap(body)).toString();
         } catch (CharacterCodingException e) {
             // Decoding leniently would silently change the job; SQS bodies are text.
             throw new UnsendableMessageException("InvalidMessageContents", "body is not valid UTF-8");
         }
-        int refused = firstCharacterSqsRefuses(text);
+    }
+
+    private static void requireCharactersSqsAccepts(String body) throws UnsendableMessageException {
+        int refused = firstCharacterSqsRefuses(body);
         if (refused >= 0) {
-            // SQS (and ElasticMQ) refuse the whole batch request for one such entry: catch it here, per message
+            // caught here, per message: SQS can refuse the whole batch request for one such entry
             throw new UnsendableMessageException("InvalidMessageContents", String.format(Locale.ROOT,
-                    "body contains U+%04X at character %d, which SQS does not accept", text.codePointAt(refused),
+                    "body contains U+%04X at character %d, which SQS does not accept", body.codePointAt(refused),
                     refused));
         }
-        return text;
     }
 
     /**

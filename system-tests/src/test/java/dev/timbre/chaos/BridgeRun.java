@@ -124,6 +124,11 @@ final class BridgeRun implements AutoCloseable {
         rabbit.confirm();
     }
 
+    /** Messages ready in the bridge's queue now (not counting those delivered and not yet acked). */
+    int ready() {
+        return rabbit.readyUnchecked(queue);
+    }
+
     /** Messages in the bridge's dead-letter queue now. */
     int deadLettered() {
         return Math.max(0, rabbit.readyUnchecked(queue + ".dlq"));
@@ -145,7 +150,8 @@ final class BridgeRun implements AutoCloseable {
         for (GetResponse r; (r = rabbit.get(queue + ".dlq")) != null; ) {
             dead.add(Base64.getEncoder().encodeToString(r.getBody()));
         }
-        boolean onlyUnsendable = dead.size() == unsendableBase64.size() && new HashSet<>(dead).equals(unsendableBase64);
+        // each of them, nothing else (one dead-lettered again after a SIGKILL before its ack is there twice)
+        boolean onlyUnsendable = new HashSet<>(dead).equals(unsendableBase64);
         return new Leftovers(ready, dead.size(), onlyUnsendable);
     }
 

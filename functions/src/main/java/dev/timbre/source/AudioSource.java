@@ -1,8 +1,8 @@
 package dev.timbre.source;
 
 /**
- * Where uploaded audio is read from. Implementations bound the read by the byte limit before downloading
- * (HEAD / Content-Length) and enforce the bucket allow-list. A missing object or an object over the limit is a
+ * Where uploaded audio is read from. Implementations bound the read by the byte limit before reading the body
+ * (Content-Length) and enforce the bucket allow-list. A missing object or an object over the limit is a
  * {@link dev.timbre.job.PermanentJobException}; timeouts, 5xx and throttling are
  * {@link dev.timbre.job.TransientJobException}.
  */

@@ -47,7 +47,7 @@ import java.util.UUID;
  * job table, the real Qdrant client over the in-process Qdrant, the real extractor on the fixture checkpoint),
  * for the seed design (one job at a time on the caller's thread) and for the worker pool at 1, 2, 4 and 8
  * threads fed Lambda-shaped batches of 10 records through {@link VoiceEmbeddingHandler}; then all of it again
- * with 100 ms added to every S3 HEAD and GET. Not a test: run by {@code bench/worker.sh}, which writes the
+ * with 100 ms added to every S3 GET. Not a test: run by {@code bench/worker.sh}, which writes the
  * table into docs/benchmarks.md between the worker markers.
  *
  * <p>Each configuration first runs one untimed warm-up batch (JIT, and each worker thread's converter, which a
@@ -233,7 +233,7 @@ public final class WorkerThroughputBenchmark {
                 .append(cpuModel()).append("), Java ").append(System.getProperty("java.version"))
                 .append("; load average before/after: ").append(loadBefore).append(" / ").append(loadAfter)
                 .append(" (the machine is shared with other builds).\n\n");
-        b.append("Each job: Postgres pick-up, S3Proxy HEAD + GET of `").append(clip.getFileName())
+        b.append("Each job: Postgres pick-up, one S3Proxy GET of `").append(clip.getFileName())
                 .append("`, decode + resample + extract (fixture checkpoint, one PyTorch thread per converter), ")
                 .append("Qdrant upsert (real client, in-process gRPC Qdrant), Postgres completion. ")
                 .append(jobs).append(" timed jobs per row after one untimed warm-up batch; the pool is fed ")

@@ -187,7 +187,7 @@ public final class ChaosRun {
     private static final int MAX_RECEIVES = 10;
     private static final Duration VISIBILITY = Duration.ofSeconds(6);
     /**
-     * Short enough that faults (a 2.5 s S3 stall, a 2 s Qdrant timeout) push batches past the deadline, long enough
+     * Short enough that faults (a 3 s S3 stall, a 2 s Qdrant timeout) push batches past the deadline, long enough
      * that a healthy batch of {@link #BATCH_SIZE} fits: every record of a batch that misses the deadline spends one
      * receive, so a timeout that never fits the batch exhausts maxReceiveCount and jobs give up (seen with 4 s and
      * 10-record batches on two loaded cores; with 3.5 s and 3-record batches before the fix of
@@ -488,7 +488,7 @@ public final class ChaosRun {
             }
             case 6 -> {
                 s3.delayFor(Duration.ofSeconds(3));
-                name = "S3 latency +2.5 s per request (3 s window)";
+                name = "S3 latency +3 s per request (3 s window)";
             }
             case 7 -> {
                 bridge.proxy().resetConnections();
@@ -547,8 +547,8 @@ public final class ChaosRun {
      * on every receive; an outage hits whatever runs while it lasts.
      */
     static final class S3Faults implements ExecutionInterceptor, AutoCloseable {
-        /** A job's HEAD and GET stalled this long each take its batch past the 5 s the deadline leaves. */
-        private static final Duration S3_STALL = Duration.ofMillis(2500);
+        /** A batch of three on two threads whose GETs stall this long runs past the 5 s the deadline leaves. */
+        private static final Duration S3_STALL = Duration.ofMillis(3000);
         private final AtomicLong slowDownUntil = new AtomicLong();
         private final AtomicLong refuseUntil = new AtomicLong();
         private final AtomicLong latencyUntil = new AtomicLong();

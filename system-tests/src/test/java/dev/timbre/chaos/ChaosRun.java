@@ -14,6 +14,7 @@ import dev.timbre.job.PostgresJobStore;
 import dev.timbre.lambda.VoiceEmbeddingHandler;
 import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.EmbeddedSqs;
+import dev.timbre.local.LocalContext;
 import dev.timbre.local.LocalEventSourceMapping;
 import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.DeadLetterQueue;
@@ -89,8 +90,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  *   <li>Postgres: every connection of the run's database killed ({@code pg_terminate_backend}), and the database
  *       closed to new connections for a few seconds ({@code ALLOW_CONNECTIONS false}), the shared server kept up;</li>
  *   <li>Qdrant (in-process gRPC double): calls answered UNAVAILABLE, upserts hanging past the client deadline;</li>
- *   <li>Lambda deadlines: a 6 s function timeout for 3-record batches, so batches slowed by faults run into their
- *       deadline;</li>
+ *   <li>Lambda deadlines: invocations started 40 ms before their deadline, so their batches stop mid-way; and a 6 s
+ *       function timeout for 3-record batches, so batches slowed by other faults run into it too;</li>
  *   <li>the ECS worker killed with SIGKILL and started again.</li>
  * </ul>
  * Afterwards it counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
@@ -197,6 +198,8 @@ public final class ChaosRun {
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
     private static final int BATCH_SIZE = 3;
     private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
+    /** Time left before the margin for an invocation the deadline fault cuts: enough to start, not to finish. */
+    private static final Duration NEAR_DEADLINE_BUDGET = Duration.ofMillis(40);
     /**
      * What the bridge and worker processes are given and must never log, faults included (a failed AMQP connect is
      * where a URL with its password would show): the AWS secret key and the broker URL's credentials.
@@ -283,11 +286,18 @@ public final class ChaosRun {
                     Clock.systemUTC());
             AtomicLong invocations = new AtomicLong();
             AtomicLong deadlineInvocations = new AtomicLong();
+            // the deadline fault: the next invocations start with almost no time left, as if Lambda's timeout
+            // were about to cut them, so their batches stop mid-way (deadlines reached under slow dependencies
+            // also happen on their own, and are counted the same way)
+            AtomicInteger nearDeadline = new AtomicInteger();
             RequestHandler<SQSEvent, SQSBatchResponse> timed = (SQSEvent event, Context context) -> {
+                boolean cut = nearDeadline.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+                Context effective = cut ? new LocalContext("VoiceEmbeddingFunction",
+                        DEADLINE_MARGIN.plus(NEAR_DEADLINE_BUDGET).toMillis(), 2048) : context;
                 long t0 = System.nanoTime();
-                SQSBatchResponse response = handler.handleRequest(event, context);
+                SQSBatchResponse response = handler.handleRequest(event, effective);
                 invocations.incrementAndGet();
-                if (System.nanoTime() - t0 >= FUNCTION_TIMEOUT.minus(DEADLINE_MARGIN).toNanos()) {
+                if (cut || System.nanoTime() - t0 >= FUNCTION_TIMEOUT.minus(DEADLINE_MARGIN).toNanos()) {
                     deadlineInvocations.incrementAndGet();
                 }
                 return response;
@@ -336,7 +346,7 @@ public final class ChaosRun {
             long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
             long submitStart = System.nanoTime();
             long submitInterval = settings.submitOver().toNanos() / Math.max(1, outgoing.size());
-            int faultKinds = settings.bridge() ? 9 : 7;
+            int faultKinds = settings.bridge() ? 10 : 8;
             int sent = 0;
             while (System.nanoTime() < deadline) {
                 memory.sample();
@@ -378,7 +388,7 @@ public final class ChaosRun {
                 }
                 if (faulting.get() && now >= nextFault) {
                     nextFault = now + faultEvery;
-                    injectFault(random.nextInt(faultKinds), db, qdrant, s3Faults, bridge, faults, out);
+                    injectFault(random.nextInt(faultKinds), db, qdrant, s3Faults, nearDeadline, bridge, faults, out);
                 }
                 if (worker[0] != null && !worker[0].isAlive()) {
                     // e.g. started while its database was closed to connections: the orchestrator restarts it
@@ -450,8 +460,9 @@ public final class ChaosRun {
         }
     }
 
-    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3, BridgeRun bridge,
-                                    Map<String, Integer> faults, PrintStream out) throws Exception {
+    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3,
+                                    AtomicInteger nearDeadline, BridgeRun bridge, Map<String, Integer> faults,
+                                    PrintStream out) throws Exception {
         String name;
         switch (kind) {
             case 0 -> {
@@ -491,6 +502,11 @@ public final class ChaosRun {
                 name = "S3 latency +3 s per request (3 s window)";
             }
             case 7 -> {
+                nearDeadline.set(3);
+                name = "Lambda deadline mid-batch (next 3 invocations start " + NEAR_DEADLINE_BUDGET.toMillis()
+                        + " ms before it)";
+            }
+            case 8 -> {
                 bridge.proxy().resetConnections();
                 name = "RabbitMQ connection of the bridge closed";
             }

@@ -4,12 +4,16 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.timbre.config.TimbreConfig;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creates the container's one HikariCP pool (DESIGN §6). The caller owns the returned pool and closes it when
  * the container shuts down.
  */
 public final class DatabasePool {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabasePool.class);
 
     /** A worker waits at most this long for a connection; then the job is transient, not stuck. */
     static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -22,6 +26,7 @@ public final class DatabasePool {
 
     /** A pool sized to the worker threads plus {@link #SPARE_CONNECTIONS}. */
     public static HikariDataSource open(TimbreConfig config) {
+        DatabaseTransport.plaintextWarning(config.dbUrl()).ifPresent(log::warn);
         return open(config.dbUrl(), config.dbUser(), config.dbPassword().orElse(null),
                 config.workerThreads() + SPARE_CONNECTIONS);
     }

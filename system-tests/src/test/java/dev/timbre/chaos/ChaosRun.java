@@ -198,6 +198,7 @@ public final class ChaosRun {
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
     private static final int BATCH_SIZE = 3;
     private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
+    private static final Duration KILL_EVERY = Duration.ofSeconds(12);
     /** Time left before the margin for an invocation the deadline fault cuts: enough to start, not to finish. */
     private static final Duration NEAR_DEADLINE_BUDGET = Duration.ofMillis(40);
     /**
@@ -341,7 +342,9 @@ public final class ChaosRun {
             long deadline = System.nanoTime() + settings.timeout().toNanos();
             long faultEvery = settings.faultPeriod().toNanos();
             long nextFault = System.nanoTime() + faultEvery;
-            long nextKill = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            // the first SIGKILL while messages are still being sent, so that even a short run has one (the loop
+            // cannot end before the last message is sent); then every 12 s
+            long nextKill = System.nanoTime() + Math.min(KILL_EVERY.toNanos(), settings.submitOver().toNanos() / 2);
             int kills = 0;
             long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
             long submitStart = System.nanoTime();
@@ -402,7 +405,7 @@ public final class ChaosRun {
                 }
                 // SIGKILL every 12 s, taking turns between the processes there are
                 if (faulting.get() && now >= nextKill && (worker[0] != null || bridge != null)) {
-                    nextKill = now + Duration.ofSeconds(12).toNanos();
+                    nextKill = now + KILL_EVERY.toNanos();
                     boolean killBridge = bridge != null && (worker[0] == null || kills % 2 == 1);
                     kills++;
                     if (killBridge) {

@@ -25,8 +25,6 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Everything a worker host holds for its whole life (DESIGN §6): configuration, connection pool, S3 and SQS
@@ -65,11 +63,7 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     /**
-     * Builds every part, logging what each cost (the cold-start budget is visible in the first log lines). The
-     * PyTorch engine and the converter load on a thread of their own from the start, while this thread opens the
-     * pool, builds the clients and checks the embedding store: their network waits and the model's CPU work overlap
-     * (measured in the cold start section of docs/benchmarks.md). Errors are reported in the same order as when the
-     * parts were built one after the other: the pool's, the clients', the store's, then the model's.
+     * Builds every part, logging what each cost (the cold-start budget is visible in the first log lines).
      *
      * @param service the EMF {@code Service} dimension: {@code timbre-lambda} or {@code timbre-ecs}
      * @throws InvalidConfigException when {@code TIMBRE_DLQ_URL} is missing (poison messages need somewhere to go)
@@ -79,10 +73,6 @@ public final class WorkerRuntime implements AutoCloseable {
                 "TIMBRE_DLQ_URL is required: poison messages are moved there")).toString();
         log.atInfo().addKeyValue("config", config.toString()).log("worker starting");
         long start = System.nanoTime();
-        CompletableFuture<TimedModel> model = CompletableFuture.supplyAsync(() -> {
-            long t = System.nanoTime();
-            return new TimedModel(ToneColorExtractor.load(config.converterDir(), config.limits()), millisSince(t));
-        }, WorkerRuntime::startModelLoader);
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
             long t = System.nanoTime();
@@ -111,11 +101,9 @@ public final class WorkerRuntime implements AutoCloseable {
             long storeMs = millisSince(t);
 
             t = System.nanoTime();
-            TimedModel loaded = join(model);
-            ToneColorExtractor extractor = loaded.extractor();
+            ToneColorExtractor extractor = ToneColorExtractor.load(config.converterDir(), config.limits());
             owned.push(extractor);
-            long modelMs = loaded.millis();
-            long modelWaitMs = millisSince(t);
+            long modelMs = millisSince(t);
 
             WorkerPool pool = new WorkerPool(config.workerThreads());
             owned.push(pool);
@@ -128,42 +116,14 @@ public final class WorkerRuntime implements AutoCloseable {
 
             log.atInfo().addKeyValue("init_ms", millisSince(start)).addKeyValue("db_ms", dbMs)
                     .addKeyValue("aws_clients_ms", awsMs).addKeyValue("embedding_store_ms", storeMs)
-                    .addKeyValue("model_ms", modelMs).addKeyValue("model_wait_ms", modelWaitMs)
-                    .addKeyValue("worker_threads", pool.threads())
+                    .addKeyValue("model_ms", modelMs).addKeyValue("worker_threads", pool.threads())
                     .addKeyValue("embedding_store", store.collection()).addKeyValue("model", extractor.modelId())
                     .log("worker initialised");
             return new WorkerRuntime(config, sqs, batches, metrics, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
-            // a model still loading is closed when it is done; one that failed has nothing to close
-            model.thenAccept(m -> m.extractor().close());
             throw e;
         }
-    }
-
-    /** The converter and how long loading it took on its own thread. */
-    private record TimedModel(ToneColorExtractor extractor, long millis) {
-    }
-
-    /** The model's result, or the exception its loading threw, as thrown (one-line configuration errors stay so). */
-    private static TimedModel join(CompletableFuture<TimedModel> model) {
-        try {
-            return model.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw e;
-        }
-    }
-
-    private static void startModelLoader(Runnable task) {
-        Thread loader = new Thread(task, "timbre-model-loader");
-        loader.setDaemon(true);
-        loader.start();
     }
 
     /** An SQS client on the configured endpoint (the SDK's own {@code AWS_ENDPOINT_URL_SQS} rule). */

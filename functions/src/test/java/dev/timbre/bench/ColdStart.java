@@ -24,11 +24,10 @@ import java.util.Locale;
 
 /**
  * One cold start, measured from inside a fresh JVM (child of {@link ColdStartBenchmark}; not a test). It builds what
- * a worker container builds before it can take a batch, as {@code WorkerRuntime} does, timing each part: logging and
- * the configuration, then the PyTorch engine (natives already extracted in {@code DJL_CACHE_DIR}, as the image has
- * them) and the converter weights on a second thread while the main thread opens the connection pool (first
- * connection) and builds the S3 and SQS clients; then the first embedding of a WAV file (decode, resample, extract).
- * {@code -Dcoldstart.sequential=true} builds everything on one thread, one part after the other, for comparison. The process start time comes from the launching script
+ * a worker container builds before it can take a batch, in {@code WorkerRuntime}'s order, timing each part: the
+ * configuration, the connection pool (first connection), the S3 and SQS clients, the PyTorch engine (natives already
+ * extracted in {@code DJL_CACHE_DIR}, as the image has them), the converter weights; then the first embedding of a
+ * WAV file (decode, resample, extract). The process start time comes from the launching script
  * ({@code -Dcoldstart.launchEpochNanos}). Prints one JSON line; takes the file to embed as its only argument.
  */
 public final class ColdStart {
@@ -40,11 +39,13 @@ public final class ColdStart {
         long launch = Long.getLong("coldstart.launchEpochNanos", 0L);
         double jvmMs = launch == 0 ? Double.NaN
                 : (entered.getEpochSecond() * 1_000_000_000L + entered.getNano() - launch) / 1e6;
-        // as WorkerRuntime: once logging and the configuration are up, the engine and weights load on a second
-        // thread while the main thread opens the pool and builds the clients; their own times are then measured on
-        // that thread, and "ready" waits for both. -Dcoldstart.sequential=true: one part after the other, as
-        // WorkerRuntime did before.
-        boolean parallel = !Boolean.getBoolean("coldstart.sequential");
+        // -Dcoldstart.parallelModel=true: the engine and weights load on a second thread while the main thread
+        // builds logging, configuration, pool and clients (what WorkerRuntime could do); their own times are then
+        // measured on that thread, and "ready" waits for both.
+        boolean parallel = Boolean.getBoolean("coldstart.parallelModel");
+        java.util.concurrent.CompletableFuture<double[]> model = parallel
+                ? java.util.concurrent.CompletableFuture.supplyAsync(ColdStart::loadModel, ColdStart::startThread)
+                : null;
         long t = System.nanoTime();
         Logger log = LoggerFactory.getLogger(ColdStart.class);
         log.info("cold start");
@@ -53,9 +54,6 @@ public final class ColdStart {
         t = System.nanoTime();
         TimbreConfig config = TimbreConfig.fromEnv(System.getenv());
         double configMs = since(t);
-        java.util.concurrent.CompletableFuture<double[]> model = parallel
-                ? java.util.concurrent.CompletableFuture.supplyAsync(ColdStart::loadModel, ColdStart::startThread)
-                : null;
 
         t = System.nanoTime();
         DataSource pool = DatabasePool.open(config);

@@ -20,7 +20,7 @@ if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt 
   mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
 fi
-JAR="$(ls "$B"/timbre-functions-*.jar | head -1)"
+JAR="$(ls "$B"/timbre-functions-*.jar | grep -v -- "-tests\.jar$" | head -1)" # not the test jar (system-tests)
 mkdir -p "$B/coldstart"
 (cd "$B/test-classes" && jar cf ../coldstart/coldstart.jar dev/timbre/bench/ColdStart.class)
 

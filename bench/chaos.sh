@@ -20,19 +20,8 @@ BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
 echo "building functions, bridge and system-tests test classes in */$BUILD_DIR ..." >&2
 mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl system-tests -am test-compile >&2
 CP="$PWD/system-tests/$BUILD_DIR/test-classes:$(cat "system-tests/$BUILD_DIR/test.classpath")"
-
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-cat > "$TMP/logback.xml" <<'XML'
-<configuration>
-  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%d{HH:mm:ss.SSS} %level %logger{0} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="ERROR"><appender-ref ref="ERR"/></root>
-  <logger name="io.qdrant.client" level="OFF"/>
-</configuration>
-XML
+# shellcheck source=bench/lib.sh
+source bench/lib.sh # BENCH_JVM_FLAGS
 
 # the working directory is system-tests/, as for the tests (fixture paths are relative to it): make --write absolute
 ARGS=()
@@ -46,6 +35,5 @@ while [ $# -gt 0 ]; do
   fi
 done
 cd system-tests
-java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false \
-  -cp "$CP" dev.timbre.chaos.ChaosRun ${ARGS[@]+"${ARGS[@]}"}
+exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" -Dai.djl.pytorch.graph_optimizer=false -cp "$CP" \
+  dev.timbre.chaos.ChaosRun ${ARGS[@]+"${ARGS[@]}"}

@@ -18,20 +18,6 @@ LATENCY_MS="${LATENCY_MS:-100}"
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
 
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-cat > "$TMP/logback.xml" <<'XML'
-<configuration>
-  <appender name="ERR" class="ch.qos.logback.core.ConsoleAppender">
-    <target>System.err</target>
-    <encoder><pattern>%level %logger{0} - %msg%n</pattern></encoder>
-  </appender>
-  <root level="WARN"><appender-ref ref="ERR"/></root>
-  <logger name="io.qdrant.client" level="OFF"/>
-</configuration>
-XML
-
-exec java -Xmx2g -Dlogback.configurationFile="$TMP/logback.xml" -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
-  -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -cp "$CP" \
+exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" -cp "$CP" \
   dev.timbre.bench.WorkerThroughputBenchmark --jobs "$JOBS" --threads "$THREADS" --latency-ms "$LATENCY_MS" \
   --docs docs/benchmarks.md --command "bench/worker.sh (JOBS=$JOBS THREADS=$THREADS LATENCY_MS=$LATENCY_MS)"

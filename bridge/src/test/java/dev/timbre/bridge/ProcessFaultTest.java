@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.timbre.bridge.testing.BridgeEnv;
-import dev.timbre.bridge.testing.ElasticMq;
+import dev.timbre.bridge.testing.BridgeProcess;
 import dev.timbre.bridge.testing.Rabbit;
 import dev.timbre.bridge.testing.SqsCollector;
-import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,53 +14,25 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The bridge as a real process ({@code BridgeMain} in a child JVM), killed with SIGKILL or stopped with SIGTERM. */
-class ProcessFaultTest {
+class ProcessFaultTest extends BridgeHarness {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static ElasticMq sqs;
-    private Rabbit rabbit;
     private Process child;
 
-    @BeforeAll
-    static void startSqs() {
-        sqs = new ElasticMq();
-    }
-
-    @AfterAll
-    static void stopSqs() {
-        sqs.close();
-    }
-
-    @BeforeEach
-    void connect() throws Exception {
-        rabbit = new Rabbit();
-    }
-
     @AfterEach
-    void cleanUp() throws Exception {
+    void killChild() throws Exception { // runs before the harness closes the RabbitMQ connection
         if (child != null && child.isAlive()) {
             child.destroyForcibly().waitFor();
         }
-        rabbit.close();
     }
 
     private Process launch(BridgeEnv env, String logName) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                BridgeMain.class.getName());
-        pb.environment().putAll(env.map());
-        File log = Path.of(System.getProperty("user.dir"), System.getProperty("timbre.build.dir", "target"),
-                logName + ".log").toFile();
-        log.getParentFile().mkdirs();
-        pb.redirectErrorStream(true).redirectOutput(log);
-        return pb.start();
+        return BridgeProcess.start(env.map(), Path.of(System.getProperty("user.dir"),
+                System.getProperty("timbre.build.dir", "target"), logName + ".log"), "-Xmx256m");
     }
 
     @Test
@@ -72,7 +43,7 @@ class ProcessFaultTest {
         BridgeEnv env = new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl).with("TIMBRE_BRIDGE_PREFETCH", "300");
         child = launch(env, "bridge-sigkill-1");
         SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
-        awaitQueue(queue);
+        BridgeProcess.awaitQueueDeclared(rabbit, queue, child, TIMEOUT);
         List<String> ids = rabbit.publishJobs(queue, "k", 4000, 500);
 
         // when it is killed -9 mid-stream
@@ -110,7 +81,7 @@ class ProcessFaultTest {
                 .with("TIMBRE_BRIDGE_PREFETCH", "300").with("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", "8000");
         child = launch(env, "bridge-sigterm-1");
         SqsCollector collector = new SqsCollector(sqs.client(), queueUrl);
-        awaitQueue(queue);
+        BridgeProcess.awaitQueueDeclared(rabbit, queue, child, TIMEOUT);
         List<String> ids = rabbit.publishJobs(queue, "t", 3000, 500);
         // SIGTERM as soon as SQS holds anything: the bridge is certainly mid-stream then
         awaitSqsNotEmpty(queueUrl);
@@ -141,16 +112,5 @@ class ProcessFaultTest {
                 .queueUrl(queueUrl.toString()).attributeNames(
                         software.amazon.awssdk.services.sqs.model.QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
                 .attributes().values().iterator().next().equals("0")), "forwarding started");
-    }
-
-    private void awaitQueue(String queue) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        try (Rabbit probe = new Rabbit()) {
-            while (probe.readyUnchecked(queue) < 0) {
-                assertTrue(System.nanoTime() < deadline, "bridge declared " + queue);
-                assertTrue(child.isAlive(), "bridge process is running");
-                dev.timbre.bridge.testing.Poll.pause();
-            }
-        }
     }
 }

@@ -95,16 +95,6 @@ final class BenchDocs {
         }
     }
 
-    /** A {@code /proc/self/status} field in KiB ({@code VmRSS}, {@code VmHWM}). */
-    static long statusKib(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key + ":")) {
-                return Long.parseLong(line.replaceAll("\\D+", ""));
-            }
-        }
-        throw new IllegalStateException(key + " not in /proc/self/status");
-    }
-
     static Map<String, String> parse(String[] argv) {
         Map<String, String> args = new HashMap<>();
         for (int i = 0; i < argv.length; i++) {

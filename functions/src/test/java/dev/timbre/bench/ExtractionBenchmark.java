@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.audio.AudioLimits;
 import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.LoadedAudio;
+import dev.timbre.testing.ProcStatus;
 import dev.timbre.tone.ToneColorConverter;
 import dev.timbre.tone.ToneColorExtractor;
 
@@ -18,7 +19,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,7 +48,7 @@ public final class ExtractionBenchmark {
     }
 
     public static void main(String[] argv) throws Exception {
-        Map<String, String> args = parse(argv);
+        Map<String, String> args = BenchDocs.parse(argv);
         Path converter = Path.of(args.getOrDefault("converter", "infra/model/fixtures/converter"));
         if (args.containsKey("peak-rss-seconds")) {
             peakRss(converter, Integer.parseInt(args.get("peak-rss-seconds")));
@@ -61,7 +61,7 @@ public final class ExtractionBenchmark {
                 args.getOrDefault("reference", "infra/model/bench_reference.py"), "--converter", converter.toString(),
                 "--reps", Integer.toString(reps), "--warmup", Integer.toString(warmup));
         Path work = Files.createTempDirectory("timbre-extract-bench");
-        String loadBefore = loadAverage();
+        String loadBefore = BenchDocs.loadAverage();
 
         // Rounds alternate PyTorch (a subprocess) and Java (this warm JVM), so load from other jobs on a shared
         // machine falls on both sides alike; each statistic is the median over rounds.
@@ -98,7 +98,7 @@ public final class ExtractionBenchmark {
         } finally {
             deleteTree(work);
         }
-        String loadAfter = loadAverage();
+        String loadAfter = BenchDocs.loadAverage();
 
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<Integer, List<double[]>> e : javaRounds.entrySet()) {
@@ -213,14 +213,14 @@ public final class ExtractionBenchmark {
             for (int i = 0; i < y.length; i++) {
                 y[i] = (float) (0.3 * Math.sin(i * 0.0627 + Math.sin(i * 1e-4)) + 0.05 * random.nextGaussian());
             }
-            long rssBefore = statusKib("VmRSS");
-            long hwmBefore = statusKib("VmHWM");
+            long rssBefore = ProcStatus.kib("VmRSS");
+            long hwmBefore = ProcStatus.kib("VmHWM");
             long t0 = System.nanoTime();
             extractor.embed(y);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.printf(Locale.ROOT, "{\"seconds\": %d, \"ms\": %d, \"rss_before_kib\": %d, "
                             + "\"hwm_before_kib\": %d, \"hwm_after_kib\": %d, \"xmx_mib\": %d}%n", seconds, ms,
-                    rssBefore, hwmBefore, statusKib("VmHWM"), Runtime.getRuntime().maxMemory() >> 20);
+                    rssBefore, hwmBefore, ProcStatus.kib("VmHWM"), Runtime.getRuntime().maxMemory() >> 20);
         }
     }
 
@@ -272,7 +272,7 @@ public final class ExtractionBenchmark {
                     rss.get("hwm_before_kib").asLong() >> 10,
                     rss.get("hwm_after_kib").asLong() >> 10, rss.get("xmx_mib").asLong()));
         }
-        s.append("- Machine: ").append(cpuModel()).append(", nproc ").append(Runtime.getRuntime().availableProcessors())
+        s.append("- Machine: ").append(BenchmarkReport.cpuModel()).append(", nproc ").append(Runtime.getRuntime().availableProcessors())
                 .append(", shared with other jobs; load average ").append(loadBefore).append(" before, ")
                 .append(loadAfter).append(" after. Timings on a shared box are noisy; min approximates quiet.\n");
         s.append("- Java ").append(System.getProperty("java.version")).append(", PyTorch reference: torch ")
@@ -334,40 +334,6 @@ public final class ExtractionBenchmark {
 
     private static double min(double[] values) {
         return Arrays.stream(values).min().orElseThrow();
-    }
-
-    private static String cpuModel() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith("model name")) {
-                return line.substring(line.indexOf(':') + 1).trim();
-            }
-        }
-        return "unknown CPU";
-    }
-
-    private static String loadAverage() throws IOException {
-        String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-        return f[0] + " " + f[1] + " " + f[2];
-    }
-
-    private static long statusKib(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(key + ":")) {
-                return Long.parseLong(line.replaceAll("\\D+", ""));
-            }
-        }
-        throw new IllegalStateException(key + " not in /proc/self/status");
-    }
-
-    private static Map<String, String> parse(String[] argv) {
-        Map<String, String> args = new HashMap<>();
-        for (int i = 0; i < argv.length; i++) {
-            if (!argv[i].startsWith("--") || i + 1 >= argv.length) {
-                throw new IllegalArgumentException("expected --name value pairs, got " + Arrays.toString(argv));
-            }
-            args.put(argv[i].substring(2), argv[++i]);
-        }
-        return args;
     }
 
     private static String required(Map<String, String> args, String name) {

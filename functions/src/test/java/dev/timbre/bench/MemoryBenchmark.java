@@ -3,6 +3,7 @@ package dev.timbre.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.testing.ProcStatus;
 import dev.timbre.tone.ToneColorExtractor;
 import dev.timbre.tone.TorchEngine;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
@@ -110,7 +111,7 @@ public final class MemoryBenchmark {
     private static void child(String mode, int threads, Path converterDir, int calls) throws Exception {
         TorchEngine.get();
         System.gc();
-        long rssEngine = BenchDocs.statusKib("VmRSS");
+        long rssEngine = ProcStatus.kib("VmRSS");
         float[] clip = EfficiencyBenchmark.signal(10 * 22050, 10);
         CyclicBarrier ready = new CyclicBarrier(threads + 1);
         CyclicBarrier release = new CyclicBarrier(threads + 1);
@@ -149,8 +150,8 @@ public final class MemoryBenchmark {
         }
         ready.await(10, TimeUnit.MINUTES);
         System.gc();
-        long rss = BenchDocs.statusKib("VmRSS");
-        long hwm = BenchDocs.statusKib("VmHWM");
+        long rss = ProcStatus.kib("VmRSS");
+        long hwm = ProcStatus.kib("VmHWM");
         long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
         release.await(10, TimeUnit.MINUTES);
         for (Thread w : workers) {

@@ -81,7 +81,7 @@ public final class WorkerThroughputBenchmark {
 
         byte[] audio = Files.readAllBytes(clip);
         ToneColorExtractor extractor = ToneColorExtractor.load(converter, AudioLimits.DEFAULT);
-        String loadBefore = loadAverage();
+        String loadBefore = BenchDocs.loadAverage();
         Instant started = Instant.now();
         List<Result> results = new ArrayList<>();
         for (long latency : List.of(0L, latencyMs)) {
@@ -94,7 +94,7 @@ public final class WorkerThroughputBenchmark {
                 }
             }
         }
-        String loadAfter = loadAverage();
+        String loadAfter = BenchDocs.loadAverage();
         String section = render(results, clip, jobs, started, command, loadBefore, loadAfter);
         System.out.println(section);
         if (docs != null) {
@@ -230,7 +230,7 @@ public final class WorkerThroughputBenchmark {
         b.append("## Worker throughput: end to end, 10 s clips\n\n");
         b.append("Measured ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(" with `").append(command).append("`.\n\n");
         b.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" CPUs (")
-                .append(cpuModel()).append("), Java ").append(System.getProperty("java.version"))
+                .append(BenchmarkReport.cpuModel()).append("), Java ").append(System.getProperty("java.version"))
                 .append("; load average before/after: ").append(loadBefore).append(" / ").append(loadAfter)
                 .append(" (the machine is shared with other builds).\n\n");
         b.append("Each job: Postgres pick-up, one S3Proxy GET of `").append(clip.getFileName())
@@ -295,24 +295,6 @@ public final class WorkerThroughputBenchmark {
             return Double.parseDouble(load);
         } catch (NumberFormatException e) {
             return 0;
-        }
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] parts = Files.readString(Path.of("/proc/loadavg")).split(" ");
-            return parts[0];
-        } catch (IOException e) {
-            return "n/a";
-        }
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
-        } catch (IOException e) {
-            return "unknown CPU";
         }
     }
 }

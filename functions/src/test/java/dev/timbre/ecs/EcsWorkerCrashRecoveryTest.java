@@ -8,12 +8,12 @@ import dev.timbre.local.VoiceSpec;
 import dev.timbre.local.VoiceSynth;
 import dev.timbre.local.WavWriter;
 import dev.timbre.testing.TestDatabase;
+import dev.timbre.testing.WorkerProcess;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -115,19 +115,8 @@ class EcsWorkerCrashRecoveryTest {
     }
 
     private static Process startWorker(Map<String, String> env, String name) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path")));
-        // The same engine settings the test JVM runs with (offline, one PyTorch thread per converter)
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("ai.djl.") || k.equals("OPT_OUT_TRACKING"))
-                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.addAll(List.of(EcsWorkerMain.class.getName(), "--health-port", "0", "--visibility-seconds", "4",
-                "--poll-wait-seconds", "1", "--shutdown-bound-seconds", "10"));
-        File log = Files.createTempFile("ecs-worker-" + name + "-", ".log").toFile();
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
-        builder.environment().putAll(env);
-        builder.environment().put("DJL_OFFLINE", "true");
-        Process p = builder.start();
+        Path log = Files.createTempFile("ecs-worker-" + name + "-", ".log");
+        Process p = WorkerProcess.start(env, log, 4, "-Xmx1g");
         System.out.println("worker " + name + " pid " + p.pid() + " logs to " + log);
         return p;
     }

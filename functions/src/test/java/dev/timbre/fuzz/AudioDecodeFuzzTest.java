@@ -7,6 +7,7 @@ import dev.timbre.audio.AudioLimits;
 import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.InvalidAudioException;
 import dev.timbre.audio.LoadedAudio;
+import dev.timbre.testing.OggPages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -265,58 +266,33 @@ class AudioDecodeFuzzTest {
             case 2 -> o[packet + 28] = (byte) r.nextInt(256); // block sizes
             default -> o[packet + 7 + r.nextInt(23)] = (byte) r.nextInt(256); // version, bitrates, framing
         }
-        fixCrc(o, 0);
+        OggPages.fixCrc(o, 0);
         if (r.nextBoolean()) { // the setup header's codebooks, floors, residues, mappings and modes
-            int second = pageLength(o, 0);
-            int length = pageLength(o, second);
+            int second = OggPages.length(o, 0);
+            int length = OggPages.length(o, second);
             int hot = second + 27 + (o[second + 26] & 0xFF);
             int count = 1 + r.nextInt(6);
             for (int i = 0; i < count; i++) {
                 int at = hot + r.nextInt(second + length - hot);
                 o[at] = (byte) (r.nextBoolean() ? r.nextInt(256) : o[at] ^ (1 << r.nextInt(8)));
             }
-            fixCrc(o, second);
+            OggPages.fixCrc(o, second);
         }
         if (r.nextInt(4) == 0) { // audio pages: damage, then a valid checksum on every page
-            int from = pageLength(o, 0) + pageLength(o, pageLength(o, 0));
+            int from = OggPages.length(o, 0) + OggPages.length(o, OggPages.length(o, 0));
             for (int i = 0; i < 1 + r.nextInt(16); i++) {
                 int at = from + r.nextInt(o.length - from);
                 o[at] = (byte) r.nextInt(256);
             }
-            for (int at = 0; at + 27 <= o.length && at + pageLength(o, at) <= o.length; at += pageLength(o, at)) {
+            for (int at = 0; at + 27 <= o.length && at + OggPages.length(o, at) <= o.length;
+                    at += OggPages.length(o, at)) {
                 if (o[at] != 'O' || o[at + 1] != 'g') {
                     break;
                 }
-                fixCrc(o, at);
+                OggPages.fixCrc(o, at);
             }
         }
         return o;
-    }
-
-    private static int pageLength(byte[] ogg, int at) {
-        int segments = ogg[at + 26] & 0xFF;
-        int body = 0;
-        for (int i = 0; i < segments && at + 27 + i < ogg.length; i++) {
-            body += ogg[at + 27 + i] & 0xFF;
-        }
-        return 27 + segments + body;
-    }
-
-    private static void fixCrc(byte[] ogg, int at) {
-        int length = Math.min(pageLength(ogg, at), ogg.length - at);
-        for (int i = 22; i < 26; i++) {
-            ogg[at + i] = 0;
-        }
-        int crc = 0;
-        for (int i = at; i < at + length; i++) {
-            crc ^= (ogg[i] & 0xFF) << 24;
-            for (int bit = 0; bit < 8; bit++) {
-                crc = (crc & 0x80000000) != 0 ? (crc << 1) ^ 0x04C11DB7 : crc << 1;
-            }
-        }
-        for (int i = 0; i < 4; i++) {
-            ogg[at + 22 + i] = (byte) (crc >>> (8 * i));
-        }
     }
 
     private static byte[] concat(byte[]... parts) {

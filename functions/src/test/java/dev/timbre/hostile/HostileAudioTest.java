@@ -12,13 +12,11 @@ import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.InvalidAudioException;
 import dev.timbre.audio.LoadedAudio;
 import dev.timbre.pipeline.PipelineHarness;
-import dev.timbre.testing.ResidentMemory;
+import dev.timbre.testing.ProcStatus;
 import dev.timbre.tone.Extraction;
 import dev.timbre.tone.ToneColorExtractor;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,11 +104,11 @@ class HostileAudioTest {
         assertTrue(decodable.size() >= 8, "the corpus keeps decodable hostile files");
         assertTimeoutPreemptively(Duration.ofSeconds(90), () -> {
             extractAll(extractor, decodable); // warm: converters, allocator pools
-            long rssWarm = ResidentMemory.bytes();
+            long rssWarm = ProcStatus.residentBytes();
             for (int round = 0; round < 3; round++) {
                 extractAll(extractor, decodable);
             }
-            long growth = ResidentMemory.bytes() - rssWarm;
+            long growth = ProcStatus.residentBytes() - rssWarm;
             System.out.printf(Locale.ROOT, "hostile audio: %d decodable files x 3 rounds, RSS growth %.1f MiB%n",
                     decodable.size(), growth / 1048576.0);
             assertTrue(growth < 128L << 20, "resident memory grew by " + (growth >> 20)

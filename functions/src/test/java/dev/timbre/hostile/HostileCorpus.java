@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.timbre.testing.OggPages;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -536,36 +537,13 @@ public final class HostileCorpus {
     }
 
     // Ogg: page = 27-byte header, segment table, body; the CRC covers the page with its CRC field zeroed
-    private static int pageLength(byte[] ogg, int at) {
-        int segments = ogg[at + 26] & 0xFF;
-        int body = 0;
-        for (int i = 0; i < segments; i++) {
-            body += ogg[at + 27 + i] & 0xFF;
-        }
-        return 27 + segments + body;
-    }
-
-    private static void fixCrc(byte[] ogg, int at) {
-        int length = pageLength(ogg, at);
-        for (int i = 22; i < 26; i++) {
-            ogg[at + i] = 0;
-        }
-        int crc = 0;
-        for (int i = at; i < at + length; i++) {
-            crc ^= (ogg[i] & 0xFF) << 24;
-            for (int bit = 0; bit < 8; bit++) {
-                crc = (crc & 0x80000000) != 0 ? (crc << 1) ^ 0x04C11DB7 : crc << 1;
-            }
-        }
-        System.arraycopy(le32(crc & 0xFFFFFFFFL), 0, ogg, at + 22, 4);
-    }
 
     /** Patches a byte of the identification header (the first packet, on the first page). */
     private static byte[] oggPatchIdHeader(byte[] ogg, int offsetInPacket, int value) {
         byte[] copy = ogg.clone();
         int packet = 27 + (copy[26] & 0xFF);
         copy[packet + offsetInPacket] = (byte) value;
-        fixCrc(copy, 0);
+        OggPages.fixCrc(copy, 0);
         return copy;
     }
 
@@ -573,13 +551,13 @@ public final class HostileCorpus {
         byte[] copy = ogg.clone();
         int packet = 27 + (copy[26] & 0xFF);
         System.arraycopy(le32(rate), 0, copy, packet + 12, 4);
-        fixCrc(copy, 0);
+        OggPages.fixCrc(copy, 0);
         return copy;
     }
 
     /** The first page as is, then a page whose segment table claims 255 segments of 255 bytes. */
     private static byte[] oggHugeSecondPage(byte[] ogg) {
-        int first = pageLength(ogg, 0);
+        int first = OggPages.length(ogg, 0);
         byte[] header = Arrays.copyOfRange(ogg, first, first + 27);
         header[26] = (byte) 255;
         byte[] lacing = filled(255, (byte) 255);
@@ -590,7 +568,7 @@ public final class HostileCorpus {
         byte[] head = concat(ascii("OpusHead"), new byte[] {1, 1, 0x38, 1}, le32(48000), new byte[3]);
         byte[] page = concat(ascii("OggS"), new byte[] {0, 2}, new byte[8], le32(1), le32(0), new byte[4],
                 new byte[] {1, (byte) head.length}, head);
-        fixCrc(page, 0);
+        OggPages.fixCrc(page, 0);
         return page;
     }
 }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,14 +41,7 @@ class VoiceEmbeddingHandlerContainerTest {
                 SqsEvents.write(SqsEvents.of(List.of(SqsEvents.Record.of(PipelineHarness.body(job, "voice-lambda")))), file);
                 files.add(file.toString());
             }
-            Map<String, String> env = new HashMap<>();
-            env.putAll(harness.db.env());
-            env.putAll(harness.s3.env());
-            env.putAll(harness.sqs.env());
-            env.put("TIMBRE_S3_BUCKET", PipelineHarness.BUCKET);
-            env.put("TIMBRE_DLQ_URL", harness.dlqUrl);
-            env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().toString());
-            env.put("TIMBRE_WORKER_THREADS", "2");
+            Map<String, String> env = harness.workerEnv();
             env.put("AWS_LAMBDA_FUNCTION_NAME", "timbre-worker");
 
             // when

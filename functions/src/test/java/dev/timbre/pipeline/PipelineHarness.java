@@ -30,7 +30,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -110,6 +112,23 @@ public final class PipelineHarness implements AutoCloseable {
     }
 
     /** Synthetic voice audio: a 22.05 kHz 16-bit WAV, different for each {@code seed}. */
+    /**
+     * The environment a real worker ({@code WorkerRuntime.fromEnvironment}) needs to run against these servers: the
+     * database, S3, SQS, the bucket, the DLQ, the fixture converter and two worker threads. Mutable: callers add
+     * their own.
+     */
+    public Map<String, String> workerEnv() {
+        Map<String, String> env = new HashMap<>();
+        env.putAll(db.env());
+        env.putAll(s3.env());
+        env.putAll(sqs.env());
+        env.put("TIMBRE_S3_BUCKET", BUCKET);
+        env.put("TIMBRE_DLQ_URL", dlqUrl);
+        env.put("TIMBRE_CONVERTER_DIR", CONVERTER.toAbsolutePath().toString());
+        env.put("TIMBRE_WORKER_THREADS", "2");
+        return env;
+    }
+
     public static byte[] voiceWav(int seed, double seconds) {
         VoiceSpec[] voices = VoiceSpec.demoVoices();
         float[] samples = new VoiceSynth(22050).synthesize(voices[Math.floorMod(seed, voices.length)], seconds, seed);

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -36,16 +35,9 @@ class WorkerRuntimeTest {
         String oldSecret = System.setProperty("aws.secretAccessKey", EmbeddedS3.SECRET_KEY);
         try (PipelineHarness harness = PipelineHarness.start(); FakeQdrant qdrant = FakeQdrant.startWithTcp()) {
             // given
-            Map<String, String> env = new HashMap<>();
-            env.putAll(harness.db.env());
-            env.putAll(harness.s3.env());
-            env.putAll(harness.sqs.env());
-            env.put("TIMBRE_S3_BUCKET", PipelineHarness.BUCKET);
-            env.put("TIMBRE_DLQ_URL", harness.dlqUrl);
+            Map<String, String> env = harness.workerEnv();
             env.put("TIMBRE_QDRANT_URL", qdrant.url());
             env.put("TIMBRE_QDRANT_COLLECTION", "runtime_test");
-            env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().toString());
-            env.put("TIMBRE_WORKER_THREADS", "2");
             PipelineHarness.extractor(); // the process already holds the weights: the runtime must share them
             int loadsBefore = ToneColorExtractor.weightLoads();
             UUID job = harness.submit("voice-runtime", PipelineHarness.voiceWav(500, 1.0));

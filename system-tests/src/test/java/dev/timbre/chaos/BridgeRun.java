@@ -1,10 +1,9 @@
 package dev.timbre.chaos;
 
 import com.rabbitmq.client.GetResponse;
-import dev.timbre.bridge.BridgeMain;
+import dev.timbre.bridge.testing.BridgeProcess;
 import dev.timbre.bridge.testing.Rabbit;
 import dev.timbre.bridge.testing.TcpProxy;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The RabbitMQ side of the chaos run: a queue of its own on the shared broker, the real bridge ({@link BridgeMain})
+ * The RabbitMQ side of the chaos run: a queue of its own on the shared broker, the real bridge ({@code BridgeMain})
  * as a child JVM forwarding it into the SQS jobs queue, and a {@link TcpProxy} between the bridge and the broker so
  * that the fault schedule can close the bridge's connection or make the broker unreachable. The producer publishes
  * with confirms straight to the broker, as a user's application would. Closing kills the bridge and deletes the
@@ -81,14 +80,8 @@ final class BridgeRun implements AutoCloseable {
     /** Starts a bridge process; does not wait for it (the chaos loop restarts one that exits). */
     void start() throws IOException {
         launches++;
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp", cp,
-                "-Dlogback.configurationFile=" + LOGBACK, BridgeMain.class.getName());
-        pb.environment().putAll(env);
-        File log = log().toFile();
-        pb.redirectErrorStream(true).redirectOutput(log);
-        process = pb.start();
+        process = BridgeProcess.start(env, log(), "-Xmx256m", "-XX:+UseSerialGC",
+                "-Dlogback.configurationFile=" + LOGBACK);
     }
 
     boolean isAlive() {
@@ -102,17 +95,11 @@ final class BridgeRun implements AutoCloseable {
     }
 
     /** Waits until the bridge has declared its queue (with its dead-letter exchange), so publishes have a home. */
-    void awaitQueueDeclared(Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (rabbit.readyUnchecked(queue) < 0) {
-            if (!isAlive()) {
-                throw new IllegalStateException("the bridge exited before declaring " + queue + "; see " + log());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the bridge did not declare " + queue + " within " + timeout
-                        + "; see " + log());
-            }
-            Thread.sleep(100);
+    void awaitQueueDeclared(Duration timeout) throws InterruptedException {
+        try {
+            BridgeProcess.awaitQueueDeclared(rabbit, queue, process, timeout);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + "; see " + log(), e);
         }
     }
 

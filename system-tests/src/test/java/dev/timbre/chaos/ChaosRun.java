@@ -6,7 +6,6 @@ import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import com.sun.net.httpserver.HttpServer;
 import dev.timbre.bridge.testing.TcpProxy;
-import dev.timbre.ecs.EcsWorkerMain;
 import dev.timbre.hostile.HostileCorpus;
 import dev.timbre.job.JobMessageParser;
 import dev.timbre.job.JobStore;
@@ -26,10 +25,10 @@ import dev.timbre.pipeline.WorkerPool;
 import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.QdrantEmbeddingStore;
 import dev.timbre.testing.FakeQdrant;
-import dev.timbre.testing.ResidentMemory;
+import dev.timbre.testing.ProcStatus;
 import dev.timbre.testing.TestDatabase;
+import dev.timbre.testing.WorkerProcess;
 import io.grpc.Status;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -46,7 +45,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -663,21 +661,10 @@ public final class ChaosRun {
     // ------------------------------------------------------------------------------------------ ECS worker
 
     private static Process startWorker(Map<String, String> env, List<Path> logs) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx768m", "-cp", cp, "-Dlogback.configurationFile="
-                + Path.of("..", "functions", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize()));
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("ai.djl.") || k.equals("OPT_OUT_TRACKING"))
-                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.addAll(List.of(EcsWorkerMain.class.getName(), "--health-port", "0", "--visibility-seconds",
-                String.valueOf(VISIBILITY.toSeconds()), "--poll-wait-seconds", "1", "--shutdown-bound-seconds", "10"));
-        File log = Files.createTempFile("chaos-ecs-worker-", ".log").toFile();
-        logs.add(log.toPath());
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log);
-        builder.environment().putAll(env);
-        builder.environment().put("DJL_OFFLINE", "true");
-        return builder.start();
+        Path log = Files.createTempFile("chaos-ecs-worker-", ".log");
+        logs.add(log);
+        return WorkerProcess.start(env, log, (int) VISIBILITY.toSeconds(), "-Xmx768m", "-Dlogback.configurationFile="
+                + Path.of("..", "functions", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize());
     }
 
     // ----------------------------------------------------------------------------------------------- report
@@ -865,7 +852,7 @@ public final class ChaosRun {
             double minutes = (now - t0) / 60e9;
             heap.add(new double[] {minutes, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0});
             try {
-                rss.add(new double[] {minutes, ResidentMemory.bytes() / 1048576.0});
+                rss.add(new double[] {minutes, ProcStatus.residentBytes() / 1048576.0});
             } catch (IOException ignored) {
                 // no /proc: no RSS figure
             }

@@ -178,7 +178,9 @@ public final class S3AudioSource implements AudioSource, AutoCloseable {
 
     private byte[] readBounded(ResponseInputStream<GetObjectResponse> body, long expectedSize, String location)
             throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(expectedSize, maxBytes) + 1);
+        // the length is the server's word: a sizing hint only, never trusted below zero or above the limit
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream((int) Math.max(0, Math.min(expectedSize, maxBytes)) + 1);
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
         InputStream in = body;

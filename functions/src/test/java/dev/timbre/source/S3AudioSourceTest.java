@@ -110,6 +110,13 @@ class S3AudioSourceTest {
         }
 
         @Test
+        void aNegativeContentLengthIsOnlyAHint() {
+            try (S3Client client = recordingClient(s3.endpoint(), new CopyOnWriteArrayList<>(), -5L)) {
+                assertArrayEquals(AUDIO, source(client, 1_000_000).fetch(null, "voices/v1/take 1.wav"));
+            }
+        }
+
+        @Test
         void readsFromAnotherAllowedBucket() {
             try (S3Client client = s3.newClient()) {
                 assertArrayEquals(AUDIO, source(client, 1_000_000).fetch(OTHER_BUCKET, "a.wav"));

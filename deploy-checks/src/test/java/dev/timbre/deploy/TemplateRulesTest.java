@@ -235,7 +235,7 @@ class TemplateRulesTest {
             Map<String, Object> redrive = Template.map(template.properties(QUEUE).get("RedrivePolicy"), "RedrivePolicy");
             Map<String, Object> env = EnvironmentContractTest.functionEnvironment(template);
             assertEquals(redrive.get("maxReceiveCount"), env.get("TIMBRE_MAX_RECEIVES"),
-                    "TIMBRE_MAX_RECEIVES must be the redrive maxReceiveCount (DESIGN §5: FAILED on the last receive)");
+                    "TIMBRE_MAX_RECEIVES must be the redrive maxReceiveCount (docs/architecture.md §6: FAILED on the last receive)");
         }
 
         @Test
@@ -243,7 +243,7 @@ class TemplateRulesTest {
             for (String q : List.of(QUEUE, DLQ)) {
                 Map<String, Object> p = template.properties(q);
                 assertEquals(true, p.get("SqsManagedSseEnabled"), q + " SSE");
-                assertEquals(262144, p.get("MaximumMessageSize"), q + " MaximumMessageSize (DESIGN §2: 256 KiB)");
+                assertEquals(262144, p.get("MaximumMessageSize"), q + " MaximumMessageSize (docs/architecture.md §2: 256 KiB)");
             }
         }
 

@@ -82,7 +82,7 @@ public final class BenchmarkReport {
         h.append(BenchDocs.end("header")).append('\n');
 
         StringBuilder g = new StringBuilder(BenchDocs.begin("goals")).append('\n');
-        g.append("## Goals (issue 8 and the issues it gathers)\n\n");
+        g.append("## Goals\n\n");
         g.append("| area | goal | measured | target | met | where the time goes / why not |\n");
         g.append("|---|---|---|---|---|---|\n");
         for (Goal goal : goals) {

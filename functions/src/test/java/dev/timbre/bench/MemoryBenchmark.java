@@ -187,7 +187,7 @@ public final class MemoryBenchmark {
         s.append("Each row is its own JVM: N threads that each hold a converter and have each embedded a 10 s clip ")
                 .append(calls).append(" times, all alive at once; RSS from `/proc/self/status` after a GC while every")
                 .append(" thread still holds its converter. *shared*: Timbre (one set of weights per process, one")
-                .append(" converter per thread, DESIGN §6). *seed*: the seed design emulated in Java, every thread")
+                .append(" converter per thread, `architecture.md` §7). *seed*: the seed design emulated in Java, every thread")
                 .append(" reads the checkpoint and builds its own weights and converter. Fixture converter")
                 .append(" (`infra/model/fixtures/converter`: the `ref_enc` tensors only, 3.2 MB); 1 PyTorch thread")
                 .append(" per converter.\n\n");

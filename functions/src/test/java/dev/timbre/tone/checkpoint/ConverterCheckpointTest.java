@@ -40,7 +40,7 @@ class ConverterCheckpointTest {
             }
             params += n;
         }
-        assertEquals(813_218, params, "ref_enc parameter count in reference/openvoice.md §5");
+        assertEquals(813_218, params, "ref_enc parameter count (docs/architecture.md §10)");
         assertArrayEquals(new long[] {384, 1152}, shapes.get("ref_enc.gru.weight_ih_l0"));
         assertArrayEquals(new long[] {128, 64, 3, 3}, shapes.get("ref_enc.convs.4.weight_v"));
         assertArrayEquals(new long[] {513}, shapes.get("ref_enc.layernorm.bias"));

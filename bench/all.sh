@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for every benchmark (issue 8): runs each bench/*.sh below one after the other in this one run (never
+# One command for every benchmark: runs each bench/*.sh below one after the other in this one run (never
 # two at once: they would share the cores), skipping with a printed reason any script that is missing, then
 # rewrites the header (machine, load, date, commit, command, what ran) and the goals table at the top of
 # docs/benchmarks.md from the sections the scripts just wrote. A failing benchmark does not stop the others; the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos run (issue 7, item 1), loopback only and bounded: N small jobs plus bad-audio jobs, poison messages and
+# Chaos run (docs/reliability.md §1), loopback only and bounded: N small jobs plus bad-audio jobs, poison messages and
 # messages no SQS request can carry, published to RabbitMQ, forwarded by a real bridge process into SQS (ElasticMQ)
 # and taken by the real Lambda handler behind the local event-source mapping and a real ECS worker process, while a
 # seeded schedule injects S3 503/refused/latency, Postgres connection kills and a closed database, Qdrant

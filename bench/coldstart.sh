@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cold start (issue 8, item 5): process start -> handler ready -> first embedding in fresh JVMs, split into JVM,
+# Cold start: process start -> handler ready -> first embedding in fresh JVMs, split into JVM,
 # logging, configuration, connection pool, AWS clients, engine (natives pre-extracted) and weights; the launcher's
 # classpath vs a jar with an AppCDS archive. Needs Postgres on 127.0.0.1:5432 (user postgres), like the tests.
 # Writes the coldstart section of docs/benchmarks.md.

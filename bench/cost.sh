@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lambda cost model (issue 8, item 4): memory size -> vCPUs -> worker threads -> cost per 1000 jobs per clip length,
+# Lambda cost model: memory size -> vCPUs -> worker threads -> cost per 1000 jobs per clip length,
 # from the figures bench/efficiency.sh and bench/memory.sh wrote into docs/benchmarks.md (run those first;
 # bench/all.sh does). Writes the cost section of docs/benchmarks.md.
 #

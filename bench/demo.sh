@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo as a benchmark (issue 5): N synthetic clips of S seconds through the whole local pipeline
+# The demo as a benchmark: N synthetic clips of S seconds through the whole local pipeline
 # (embedded S3/SQS/Postgres, local event-source mapping, the real Lambda handler), and the jobs/s the demo
 # reports, written to docs/benchmarks.md between the demo markers.
 #   bench/demo.sh                 # 50 clips of 10 s

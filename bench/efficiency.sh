@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extraction vs the machine's limit (issue 8, item 2): analytic FLOPs of spectrogram + encoder per clip (3, 10, 30 s),
+# Extraction vs the machine's limit: analytic FLOPs of spectrogram + encoder per clip (3, 10, 30 s),
 # the practical float32 peak (1024³ matmul through the same libtorch, 1 thread) measured in the same run, efficiency
 # per clip, the previous tiling timed call for call against the current one, a per-layer conv profile, and
 # extraction-only throughput at 1, 2, 4, 8 threads. Writes the efficiency section of docs/benchmarks.md.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extraction benchmark (issue 2): Java (DJL/libtorch 2.7.1) vs PyTorch eager (Debian torch 1.13), 1 thread each,
+# Extraction benchmark: Java (DJL/libtorch 2.7.1) vs PyTorch eager (Debian torch 1.13), 1 thread each,
 # 3 s / 10 s / 30 s clips, same clips and converter, same run; plus peak RSS for a 600 s input.
 # Writes its section of docs/benchmarks.md (between the extract markers) and prints a summary.
 #

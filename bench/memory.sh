@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory per worker thread (issue 8, item 3b): RSS with 1, 2, 4, 8 threads each holding its own converter over the
+# Memory per worker thread: RSS with 1, 2, 4, 8 threads each holding its own converter over the
 # shared weights, against the seed design (a full copy of the weights per thread, emulated in Java); each
 # configuration in its own JVM. Writes the memory section of docs/benchmarks.md.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Worker throughput (issue 3): jobs/s for 10 s clips through the real pipeline and the embedded servers, for the
+# Worker throughput: jobs/s for 10 s clips through the real pipeline and the embedded servers, for the
 # seed design (one job at a time) and the worker pool at 1, 2, 4, 8 threads; then again with 100 ms added to every
 # S3 GET. Writes its section of docs/benchmarks.md (between the worker markers) and prints it.
 # Needs Postgres on 127.0.0.1:5432 (user postgres, trust), like the tests.

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch eager reference timing for issue 2's benchmark: the compute of OpenVoice's extract_se
+"""PyTorch eager reference timing for the extraction benchmark (bench/extract.sh): the compute of OpenVoice's extract_se
 (spectrogram + ref_enc), one thread, no file I/O.
 
     /usr/bin/python3 infra/model/bench_reference.py [--converter infra/model/fixtures/converter] [--reps 30]
@@ -54,7 +54,7 @@ def bench_signal(seconds, sr=mf.SR):
 
 
 class RefEnc(nn.Module):
-    """ReferenceEncoder(spec_channels=513, gin_channels=256) as OpenVoice builds it (reference/openvoice.md §5)."""
+    """ReferenceEncoder(spec_channels=513, gin_channels=256) as OpenVoice builds it (docs/architecture.md §10)."""
 
     def __init__(self, spec_channels, gin_channels):
         super().__init__()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Conformance fixtures for Timbre's tone-color extractor (issue 2, item 7).
+"""Conformance fixtures for Timbre's tone-color extractor.
 
 Run with Debian's Python and torch (python3-torch, torch 1.13), never a pyenv Python:
 
@@ -7,7 +7,7 @@ Run with Debian's Python and torch (python3-torch, torch 1.13), never a pyenv Py
 
 Writes, deterministically (fixed seeds; re-running gives byte-identical files):
 
-  converter/config.json      OpenVoice v2 converter config (reference/openvoice.md section 6)
+  converter/config.json      OpenVoice v2 converter config (docs/architecture.md §10)
   converter/checkpoint.pth   torch.save({'model': state_dict}) in the zip format: the 26 ref_enc.* tensors at
                              their real shapes with seeded random float32 values, plus a few small non-ref_enc
                              keys a loader must skip
@@ -15,7 +15,7 @@ Writes, deterministically (fixed seeds; re-running gives byte-identical files):
   goldens.json               embeddings of every clip, computed here by an independent implementation
   bad/<case>/                broken converter directories a loader must reject with a clear error
 
-The golden embeddings come from this file's own implementation of the maths in reference/openvoice.md
+The golden embeddings come from this file's own implementation of the maths in docs/architecture.md §10
 (numpy DFT spectrogram, torch functional ops and a hand-written GRU loop for the encoder). It is checked
 against torch.stft, torch.nn.GRU and an nn.Module build of the encoder loaded with torch.load, but the
 numbers written are this implementation's. The weights are random: the fixtures test plumbing and
@@ -101,7 +101,7 @@ EXTRA_KEYS = [
 
 
 def ref_enc_shapes():
-    """The 26 ref_enc.* keys in OpenVoice's state_dict order, with shapes (reference/openvoice.md section 5)."""
+    """The 26 ref_enc.* keys in OpenVoice's state_dict order, with shapes (docs/architecture.md §10)."""
     shapes = []
     for i, (cin, cout) in enumerate(CONV_CHANNELS):
         shapes.append((f"ref_enc.convs.{i}.bias", (cout,)))

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The environment variables the template sets against those the code reads (DESIGN §7). The names the code
+ * The environment variables the template sets against those the code reads (docs/architecture.md §8). The names the code
  * reads are the upper-case string literals of the one class per module that reads the environment
  * (TimbreConfig, BridgeConfig). A variable set but never read is a typo or a leftover; one read but not set must
  * be listed below with the reason it is left to its default.

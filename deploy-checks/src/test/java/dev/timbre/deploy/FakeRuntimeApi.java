@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * headers; {@code POST .../response}, {@code .../error} and {@code /runtime/init/error} are recorded and answered
  * 202 (the RIC insists on exactly 202 for errors). When no event is queued within the wait, {@code next} answers
  * 500 with a Content-Type, which makes the RIC exit 1: the clean way to stop the child JVM (without the
- * Content-Type the RIC's native client crashes with SIGSEGV; shared/reference/aws.md §6).
+ * Content-Type the RIC's native client crashes with SIGSEGV).
  *
  * <p>Thread-safe; {@code next} long-polls, so the server runs on a cached pool. Close it to free the port.
  */

@@ -141,7 +141,7 @@ class LambdaRuntimeApiTest {
         assertEquals(expected, new TreeSet<>(env.keySet()), "the test sets exactly the template's variables "
                 + "(Qdrant ones are conditional: without them the Postgres store is used)");
 
-        // SDK-only variables (DESIGN §7): the embedded SQS, the given S3 endpoint, the local Secrets Manager
+        // SDK-only variables (docs/architecture.md §8): the embedded SQS, the given S3 endpoint, the local Secrets Manager
         env.putAll(sqs.env());
         env.put("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.endpoint());
         env.put("AWS_ENDPOINT_URL_S3", s3Endpoint);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
- * template.yaml against the rules of AWS that users get wrong (facts and sources: shared/reference/aws.md §7-§10).
+ * template.yaml against the rules of AWS that users get wrong (each is stated in AWS's documentation of the resource type).
  * Range rules are checked for every value the parameters allow (their AllowedValues, else Min/Max/Default), not
  * just the defaults, so no deployable choice can break them.
  */

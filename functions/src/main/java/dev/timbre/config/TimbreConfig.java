@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The configuration of the functions module (DESIGN §7), read once at start-up from the environment and
+ * The configuration of the functions module (docs/architecture.md §8), read once at start-up from the environment and
  * validated before anything starts. This is the only class in {@code functions} that reads environment
  * variables; everything else receives a {@code TimbreConfig}.
  *
@@ -207,7 +207,7 @@ public record TimbreConfig(
         return new AudioLimits(maxAudioBytes, maxAudioSeconds);
     }
 
-    /** True when embeddings go to Qdrant; false when they go to the Postgres table (DESIGN §4). */
+    /** True when embeddings go to Qdrant; false when they go to the Postgres table (docs/architecture.md §5). */
     public boolean usesQdrant() {
         return qdrantUrl.isPresent();
     }

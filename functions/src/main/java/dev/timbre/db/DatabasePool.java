@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates the container's one HikariCP pool (DESIGN §6). The caller owns the returned pool and closes it when
+ * Creates the container's one HikariCP pool (docs/architecture.md §7). The caller owns the returned pool and closes it when
  * the container shuts down.
  */
 public final class DatabasePool {

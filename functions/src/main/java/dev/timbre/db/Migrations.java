@@ -8,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies the versioned schema migrations (DESIGN §3). The SQL lives in {@code infra/db/} and is packaged into
+ * Applies the versioned schema migrations (docs/architecture.md §4). The SQL lives in {@code infra/db/} and is packaged into
  * the jar as {@code classpath:db/migration}, so a built jar migrates without the source tree.
  *
  * <p>Called by {@code ./timbre migrate}, the local demo and tests; never implicitly at Lambda cold start, where

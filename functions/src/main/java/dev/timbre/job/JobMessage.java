@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A job message as published to RabbitMQ and delivered by SQS (DESIGN §2). Instances are valid by
+ * A job message as published to RabbitMQ and delivered by SQS (docs/architecture.md §2). Instances are valid by
  * construction: {@link JobMessageParser} is the only way in from untrusted bytes.
  *
  * @param jobId    primary key of the job row

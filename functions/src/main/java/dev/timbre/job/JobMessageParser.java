@@ -21,7 +21,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * The edge between untrusted message bodies and {@link JobMessage} (DESIGN §2). Everything that is not a UTF-8
+ * The edge between untrusted message bodies and {@link JobMessage} (docs/architecture.md §2). Everything that is not a UTF-8
  * JSON object of at most 256 KiB with the required fields is rejected with a {@link PoisonMessageException}
  * whose message says precisely what was wrong (it becomes the DLQ attribute {@code timbre_poison_reason}).
  * Unknown fields are ignored so that producers can add fields before consumers know them.
@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  */
 public final class JobMessageParser {
 
-    /** SQS's own message size limit, and the limit DESIGN §2 puts on the RabbitMQ body. */
+    /** SQS's own message size limit, and the limit docs/architecture.md §2 puts on the RabbitMQ body. */
     public static final int MAX_BODY_BYTES = 256 * 1024;
     public static final int MAX_VOICE_ID_CHARS = 128;
     public static final int MAX_S3_KEY_CHARS = 1024;

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The job table (DESIGN §3). Every transition is one conditional statement so that two deliveries of the
+ * The job table (docs/architecture.md §4). Every transition is one conditional statement so that two deliveries of the
  * same job cannot both win. Database faults surface as {@link TransientJobException}.
  */
 public interface JobStore {
@@ -21,7 +21,7 @@ public interface JobStore {
 
     PickUp pickUp(UUID jobId);
 
-    /** PROCESSING → COMPLETED with the result JSON (DESIGN §3), error cleared. False if the row was not PROCESSING. */
+    /** PROCESSING → COMPLETED with the result JSON (docs/architecture.md §4), error cleared; false unless PROCESSING. */
     boolean complete(UUID jobId, String resultJson);
 
     /** → FAILED with a one-line error. */

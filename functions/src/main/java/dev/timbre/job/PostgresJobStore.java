@@ -12,7 +12,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
- * {@link JobStore} on the {@code voice_processing_jobs} table (DESIGN §3). Every transition is one conditional
+ * {@link JobStore} on the {@code voice_processing_jobs} table (docs/architecture.md §4). Every transition is one conditional
  * {@code UPDATE}, so concurrent deliveries of one job are decided by Postgres row locks, not by this class:
  * two {@link #complete} calls cannot both succeed, and a {@code COMPLETED} row never changes again.
  *

@@ -6,7 +6,7 @@ import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientException;
 
 /**
- * The one place that decides whether a database error may pass on retry (DESIGN §5 "transient"), after
+ * The one place that decides whether a database error may pass on retry (docs/architecture.md §6 "transient"), after
  * HikariCP's {@code ProxyConnection.checkException}. Codes are PostgreSQL SQLSTATEs
  * (https://www.postgresql.org/docs/current/errcodes-appendix.html). Used by every class that talks to Postgres
  * (the job store and the Postgres embedding store).

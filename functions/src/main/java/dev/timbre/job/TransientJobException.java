@@ -1,7 +1,7 @@
 package dev.timbre.job;
 
 /**
- * A dependency failed in a way that may pass (DESIGN §5 "transient": timeouts, 5xx, connection refused,
+ * A dependency failed in a way that may pass (docs/architecture.md §6 "transient": timeouts, 5xx, connection refused,
  * throttling). The job stays PROCESSING with the error noted and the message is redelivered.
  */
 public class TransientJobException extends RuntimeException {

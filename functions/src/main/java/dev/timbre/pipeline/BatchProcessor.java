@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one batch of delivered messages on the {@link WorkerPool} and says, per message, whether it is
- * acknowledged or must be delivered again (DESIGN §5). Shared by every host: the Lambda handler, the ECS worker
+ * acknowledged or must be delivered again (docs/architecture.md §6). Shared by every host: the Lambda handler, the ECS worker
  * and the local runner differ only in how messages arrive and are deleted.
  *
  * <h2>Rules</h2>

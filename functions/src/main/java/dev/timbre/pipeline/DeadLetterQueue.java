@@ -8,7 +8,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
 import java.util.Map;
 
 /**
- * Moves poison messages to the dead-letter queue at once (DESIGN §5), with the reason as the message attribute
+ * Moves poison messages to the dead-letter queue at once (docs/architecture.md §6), with the reason as the message attribute
  * {@value #REASON_ATTRIBUTE} and the original message id as {@value #ORIGINAL_ID_ATTRIBUTE}. The body is
  * copied unchanged so an operator can fix and replay it.
  *

@@ -2,7 +2,7 @@ package dev.timbre.pipeline;
 
 /**
  * What happened to one message, and whether its delivery is acknowledged (deleted from the queue) or reported
- * as a batch item failure so that SQS delivers it again (DESIGN §5).
+ * as a batch item failure so that SQS delivers it again (docs/architecture.md §6).
  */
 public enum Disposition {
     /** The embedding is stored and the job row is COMPLETED. */

@@ -20,7 +20,7 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 
 /**
- * One job end to end (DESIGN §1, §3, §5): pick up the row, read the audio, extract the embedding, upsert the
+ * One job end to end (docs/architecture.md §1, §4, §6): pick up the row, read the audio, extract the embedding, upsert the
  * point (id = job id), complete the row. Each failure is classified once, here:
  * <ul>
  *   <li>row COMPLETED already → {@link Disposition#DUPLICATE}, nothing touched;</li>
@@ -98,7 +98,7 @@ public final class JobProcessor {
                     return JobOutcome.of(Disposition.DUPLICATE);
                 }
                 case NOT_FOUND_OR_DELETED -> {
-                    // A deleted row is marked FAILED (DESIGN §5); for a missing one the update changes nothing
+                    // A deleted row is marked FAILED (docs/architecture.md §6); for a missing one the update changes nothing
                     // and the error lives only in the log.
                     stages.report();
                     return failPermanently(job, "job " + job.jobId() + " does not exist or was deleted");
@@ -228,7 +228,7 @@ public final class JobProcessor {
         return result.toString();
     }
 
-    /** Errors are stored and shown as one line; a multi-line message would break the contract of §3. */
+    /** Errors are stored and shown as one line; a multi-line message would break the contract of docs/architecture.md §4. */
     static String oneLine(String message) {
         if (message == null || message.isBlank()) {
             return "no detail";

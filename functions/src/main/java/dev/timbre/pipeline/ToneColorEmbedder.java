@@ -5,7 +5,7 @@ import dev.timbre.tone.ToneColorExtractor;
 
 /**
  * Adapts the real extractor to the {@link Embedder} seam. The extractor keeps one converter per worker thread
- * (DESIGN §6), so this adapter adds no state. Does not own the extractor: whoever loaded it closes it.
+ * (docs/architecture.md §7), so this adapter adds no state. Does not own the extractor: whoever loaded it closes it.
  */
 public final class ToneColorEmbedder implements Embedder {
 

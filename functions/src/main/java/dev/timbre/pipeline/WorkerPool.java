@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The fixed pool of platform worker threads that run jobs (DESIGN §6). One per container (Lambda) or process
+ * The fixed pool of platform worker threads that run jobs (docs/architecture.md §7). One per container (Lambda) or process
  * (ECS worker), created once and reused across invocations, so each thread's converter (kept by
  * {@link dev.timbre.tone.ToneColorExtractor} in a thread-local) lives as long as the container.
  *

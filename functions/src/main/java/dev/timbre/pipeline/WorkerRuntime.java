@@ -27,7 +27,7 @@ import java.util.Deque;
 import java.util.Map;
 
 /**
- * Everything a worker host holds for its whole life (DESIGN §6): configuration, connection pool, S3 and SQS
+ * Everything a worker host holds for its whole life (docs/architecture.md §7): configuration, connection pool, S3 and SQS
  * clients, the embedding store's client, the model weights, the worker pool, and the job and batch processors
  * built on them. Built once per Lambda container or ECS process; the hosts only adapt delivery.
  *

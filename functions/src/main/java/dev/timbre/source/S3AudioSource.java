@@ -39,7 +39,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * not a HEAD and a GET: a round trip less on every job, which is most of a job's wait when S3 is slow. The key is
  * only ever sent to S3, never used as a file path.
  *
- * <p>Failure classes (DESIGN §5): a missing object, a forbidden one, a bucket outside the list and an object
+ * <p>Failure classes (docs/architecture.md §6): a missing object, a forbidden one, a bucket outside the list and an object
  * over the limit are {@link PermanentJobException}; timeouts, connection failures, 5xx and throttling, after
  * the SDK's own retries, are {@link TransientJobException}.
  *

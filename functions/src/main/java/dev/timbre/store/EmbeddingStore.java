@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Where embeddings live (DESIGN §4): Qdrant when a URL is configured, else a Postgres table. Point id = job id,
+ * Where embeddings live (docs/architecture.md §5): Qdrant when a URL is configured, else a Postgres table. Point id = job id,
  * so a redelivered job overwrites its own point. Faults of the backing service surface as
  * {@link dev.timbre.job.TransientJobException}.
  */

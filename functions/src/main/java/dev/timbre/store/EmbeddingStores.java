@@ -5,7 +5,7 @@ import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Chooses the embedding store for a configuration (DESIGN §4). */
+/** Chooses the embedding store for a configuration (docs/architecture.md §5). */
 public final class EmbeddingStores {
 
     /** OpenVoice's tone-color embedding size ({@code model.gin_channels}). */

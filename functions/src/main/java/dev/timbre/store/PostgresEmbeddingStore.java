@@ -16,7 +16,7 @@ import javax.sql.DataSource;
 
 /**
  * {@link EmbeddingStore} on the {@code voice_embeddings} table (migration V2): the embedded default when no
- * Qdrant URL is configured (DESIGN §4). Same contract as the Qdrant store: point id = job id (an upsert of the
+ * Qdrant URL is configured (docs/architecture.md §5). Same contract as the Qdrant store: point id = job id (an upsert of the
  * same id overwrites), cosine similarity best first, rows scoped by collection name.
  *
  * <p>Nearest-neighbour search is exact: a sequential scan computing one dot product per row in SQL, with each

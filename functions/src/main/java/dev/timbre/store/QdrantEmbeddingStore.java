@@ -47,7 +47,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link EmbeddingStore} on a Qdrant collection over gRPC (DESIGN §4): one unnamed dense vector of
+ * {@link EmbeddingStore} on a Qdrant collection over gRPC (docs/architecture.md §5): one unnamed dense vector of
  * {@code dimension} floats per point, cosine distance, point id = job id, payload {@code voice_id} (keyword
  * index), {@code job_id}, {@code model}, {@code processed_at} (ISO-8601), {@code duration_s}.
  *

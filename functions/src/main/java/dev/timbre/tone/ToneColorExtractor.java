@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * OpenVoice {@code ToneColorConverter.extract_se} for one converter directory: the facade the pipeline, the
  * CLI and the workers call.
  *
- * <p>Concurrency (DESIGN §6): the {@code ref_enc} weights are loaded once per process per converter
+ * <p>Concurrency (docs/architecture.md §7): the {@code ref_enc} weights are loaded once per process per converter
  * directory and shared read-only. Extractors loaded from the same directory share one copy (reference
  * counted; the last {@link #close()} frees it). Each thread that calls {@link #embed} or {@link #extract}
  * gets its own {@link ToneColorConverter}, created on first use and kept in a {@code ThreadLocal} while the

@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why the properties are set here and not only by the launcher: DJL reads them once, when the engine first
  * starts, and a host that forgets them either calls home (telemetry connects to 169.254.169.254 without
- * {@code ai.djl.offline}) or runs every converter on all cores (oversubscription, OpenMP tail latency; DESIGN
- * §6). A value the operator already set is respected. The inter-op thread count can be set only once per
+ * {@code ai.djl.offline}) or runs every converter on all cores (oversubscription, OpenMP tail latency;
+ * docs/architecture.md §7). A value the operator already set is respected. The inter-op thread count can be set only once per
  * process, before any parallel work, so this class never sets it itself: it only supplies the property that
  * DJL applies at engine start.
  *

@@ -12,7 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-/** Every bad-audio case of issue 2's "Done when": one line naming what was wrong, never a crash or a hang. */
+/** Bad audio of every kind (docs/architecture.md §6): one line naming what was wrong, never a crash or a hang. */
 class BadAudioTest {
     private static final AudioLoader LOADER = new AudioLoader(AudioLimits.DEFAULT);
 

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 /**
  * Writes the header and goals sections of {@code docs/benchmarks.md} after {@code bench/all.sh} has run every
  * benchmark (not a test). The header states the machine, load, date, commit, command and what ran; the goals table
- * lists every goal of issue 8 with its measured ratio, read back from the sections the benchmarks just wrote:
+ * lists every benchmark goal with its measured ratio, read back from the sections the benchmarks just wrote:
  * goal lines ({@link BenchDocs#goalLine}) where a section has them, otherwise the figures in the section's text
  * (extraction vs PyTorch, bridge vs Camel, worker scaling).
  *

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Cold start (issue 8, item 5; issue 6, item 5), not a test; run {@code bench/coldstart.sh}. Starts fresh JVMs of
+ * Cold start, not a test; run {@code bench/coldstart.sh}. Starts fresh JVMs of
  * {@link ColdStart}, each measuring process start → handler ready → first embedding, split into JVM, logging,
  * configuration, connection pool, AWS clients, engine and weights. Three layouts, interleaved per round: the
  * launcher's classpath (classes directory + {@code lib/*}), the same classes as a jar, and that jar with an AppCDS

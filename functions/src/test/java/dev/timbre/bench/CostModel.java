@@ -9,7 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Lambda cost per 1000 jobs by memory size (issue 8, item 4), not a test; run {@code bench/cost.sh} after
+ * Lambda cost per 1000 jobs by memory size, not a test; run {@code bench/cost.sh} after
  * {@code bench/efficiency.sh} and {@code bench/memory.sh}, whose measured figures it reads from their sections of
  * {@code docs/benchmarks.md}: extraction time per clip at 1 thread, and the peak RSS of a 1-thread worker plus the
  * peak per added thread. Memory size → vCPUs (Lambda: one vCPU per 1,769 MB, at most 6) → worker threads (the

@@ -25,7 +25,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Extraction against the machine's limit (issue 8, item 2), not a test; run {@code bench/efficiency.sh}.
+ * Extraction against the machine's limit, not a test; run {@code bench/efficiency.sh}.
  *
  * <p>FLOPs per clip are counted analytically from the shapes ({@link Flops}); the practical single-precision peak is
  * a 1024×1024×1024 matmul through the same libtorch at the same thread count (1), measured in the same JVM in every

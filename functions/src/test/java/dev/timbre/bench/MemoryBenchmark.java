@@ -18,7 +18,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Memory per worker thread (issue 8, item 3b), not a test; run {@code bench/memory.sh}.
+ * Memory per worker thread, not a test; run {@code bench/memory.sh}.
  *
  * <p>Each configuration runs in its own JVM (RSS is per process): N threads that each hold a converter and have
  * each embedded a 10 s clip, all alive at once. <em>shared</em>: Timbre's design, one set of weights per process and

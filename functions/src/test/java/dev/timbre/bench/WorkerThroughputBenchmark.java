@@ -43,7 +43,7 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * End-to-end worker throughput (issue 3): jobs/s for 10 s clips through the real pipeline (S3Proxy, Postgres
+ * End-to-end worker throughput: jobs/s for 10 s clips through the real pipeline (S3Proxy, Postgres
  * job table, the real Qdrant client over the in-process Qdrant, the real extractor on the fixture checkpoint),
  * for the seed design (one job at a time on the caller's thread) and for the worker pool at 1, 2, 4 and 8
  * threads fed Lambda-shaped batches of 10 records through {@link VoiceEmbeddingHandler}; then all of it again

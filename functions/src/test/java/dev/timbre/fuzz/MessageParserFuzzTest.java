@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Generated message bodies through {@link JobMessageParser}: the only exception that escapes is
  * {@link PoisonMessageException} with a one-line reason, a body the parser accepts satisfies every rule of
- * DESIGN §2, and the RabbitMQ path (bytes) and the SQS path (text) agree.
+ * docs/architecture.md §2, and the RabbitMQ path (bytes) and the SQS path (text) agree.
  */
 class MessageParserFuzzTest {
     private static final Duration PER_INPUT = Duration.ofSeconds(2); // microseconds normally; generous for a loaded CI machine

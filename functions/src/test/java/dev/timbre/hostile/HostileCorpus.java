@@ -20,12 +20,12 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The hostile input corpus (issue 7, item 2): every file and message is built here, deterministically, with its
+ * The hostile input corpus (docs/reliability.md §2): every file and message is built here, deterministically, with its
  * expected outcome, and written to {@code src/test/resources/hostile/} with a {@code manifest.json} per folder.
  * {@link HostileCorpusTest} checks that the committed files are exactly what this class builds, and rewrites them
  * when run with {@code -Dtimbre.hostile.write=true}.
  *
- * <p>Outcome classes (DESIGN §5): {@code permanent} = {@link dev.timbre.audio.InvalidAudioException} (the job
+ * <p>Outcome classes (docs/architecture.md §6): {@code permanent} = {@link dev.timbre.audio.InvalidAudioException} (the job
  * becomes FAILED with the message as its error); {@code ok} = decodes and embeds; for messages {@code poison} =
  * {@link dev.timbre.job.PoisonMessageException} (DLQ with the reason), {@code ok} = a valid job message, and
  * {@code permanent} = valid message whose job fails permanently at fetch time. {@code error} is a substring of

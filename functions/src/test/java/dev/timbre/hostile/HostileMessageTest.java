@@ -46,7 +46,7 @@ import org.junit.jupiter.api.TestInstance;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
- * Every message of the hostile corpus ends in its documented class (DESIGN §5), first at the parser (both the
+ * Every message of the hostile corpus ends in its documented class (docs/architecture.md §6), first at the parser (both the
  * RabbitMQ byte path and the SQS text path) and then through the real {@link BatchProcessor} against Postgres,
  * S3Proxy, ElasticMQ (DLQ) and the in-process Qdrant, with the real extractor.
  *

@@ -122,7 +122,7 @@ class BatchProcessingTest {
             // then: exactly the transient record is redelivered
             assertEquals(List.of(batch.transientMessageId()), failures(response));
 
-            // the 7 good jobs are COMPLETED with the result JSON of DESIGN §3, and their points carry the payload
+            // the 7 good jobs are COMPLETED with the result JSON (docs/architecture.md §4); their points carry the payload
             for (UUID job : batch.good()) {
                 JobRecord row = harness.job(job);
                 assertEquals(JobStatus.COMPLETED, row.status(), () -> "job " + job + ": " + row.error());

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Secrets never reach a log line, an EMF metric line, an error stored on a job, a DLQ reason, a CLI message or
- * {@code toString()} (issue 7, item 4). Each secret is a distinctive string that is really used on the way, so the
+ * {@code toString()} (docs/security.md §3). Each secret is a distinctive string that is really used on the way, so the
  * test cannot pass because a secret went unused: the Qdrant API key must arrive at the server, the AWS secret
  * key signs every S3 and SQS request, the database password travels in the JDBC URL and the environment.
  *

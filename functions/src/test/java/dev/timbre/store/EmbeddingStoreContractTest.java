@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The {@link EmbeddingStore} contract (DESIGN §4), run against every implementation by a subclass that says
+ * The {@link EmbeddingStore} contract (docs/architecture.md §5), run against every implementation by a subclass that says
  * how to open a store on a fresh, empty collection.
  */
 abstract class EmbeddingStoreContractTest {

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** DESIGN §6: weights once per process, one converter per thread, and threads that cannot change a bit. */
+/** docs/architecture.md §7: weights once per process, one converter per thread, and threads that cannot change a bit. */
 class ToneColorExtractorConcurrencyTest {
     private static final Path CONVERTER = Path.of("../infra/model/fixtures/converter");
     private static final int THREADS = 8;

@@ -76,7 +76,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
- * The chaos run (issue 7, item 1): N small jobs plus deliberately bad ones are published to RabbitMQ, forwarded by
+ * The chaos run (docs/reliability.md §1): N small jobs plus deliberately bad ones are published to RabbitMQ, forwarded by
  * the real bridge (a child process, as on ECS) into SQS (ElasticMQ), and taken from there by the real Lambda handler
  * behind the local event-source mapping and, optionally, a real ECS worker process, while a seeded fault schedule
  * injects, on loopback only:

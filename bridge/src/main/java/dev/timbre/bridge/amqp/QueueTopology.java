@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * arguments would fail with {@code 406 PRECONDITION_FAILED}).
  *
  * <p>Quorum queues get {@code x-dead-letter-strategy=at-least-once} with {@code x-overflow=reject-publish}: without
- * them RabbitMQ dead-letters at most once (reference/messaging-and-qdrant.md §3). Not thread-safe; call from one
+ * them RabbitMQ dead-letters at most once (docs/architecture.md §3). Not thread-safe; call from one
  * thread.
  */
 final class QueueTopology {

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The bridge's whole configuration, read once from the environment (DESIGN §7) and validated before anything
+ * The bridge's whole configuration, read once from the environment (docs/architecture.md §8) and validated before anything
  * starts. No other class of the bridge reads the environment.
  *
  * <p>Immutable and thread-safe. {@link #fromEnv(Map)} throws {@link BridgeConfigException} whose message is one

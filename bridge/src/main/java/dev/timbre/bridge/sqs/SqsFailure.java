@@ -16,7 +16,7 @@ public enum SqsFailure {
     CONTENT;
 
     // Request-level codes that depend on what we sent, not on the service's state. ElasticMQ answers an oversized
-    // batch with InvalidAttributeValue where SQS says BatchRequestTooLong (reference/messaging-and-qdrant.md §6).
+    // batch with InvalidAttributeValue where SQS says BatchRequestTooLong.
     private static final Set<String> CONTENT_CODES = Set.of(
             "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
             "InvalidMessageContents", "MessageTooLong", "InvalidAttributeValue", "InvalidAttributeName",

@@ -105,7 +105,7 @@ public record ConverterCheckpoint(ConverterConfig config, Map<String, Tensor> re
 
     /**
      * The 26 {@code ref_enc.*} keys of OpenVoice's ReferenceEncoder and their shapes, for
-     * spec_channels = filter_length / 2 + 1 and the config's gin_channels (reference/openvoice.md §5).
+     * spec_channels = filter_length / 2 + 1 and the config's gin_channels (docs/architecture.md §10).
      * The GRU input is 128 channels × the frequency bins left after six stride-2 convs (9 for 513).
      */
     public static Map<String, long[]> expectedRefEncShapes(ConverterConfig config) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ConverterConfigTest {
-    /** The fields of OpenVoice V2's converter/config.json that matter here (reference/openvoice.md §6). */
+    /** The fields of OpenVoice V2's converter/config.json that matter here (docs/architecture.md §10). */
     private static final String V2_CONFIG = """
             {"_version_": "v2",
              "data": {"sampling_rate": 22050, "filter_length": 1024, "hop_length": 256, "win_length": 1024,

@@ -111,7 +111,7 @@ public final class AudioLoader {
 
     /** Format detection and decoding only (the limits that a header lets be checked early included). */
     DecodedAudio decode(byte[] encoded) {
-        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos);
+        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos, encoded.length);
         AudioFormat.Detected detected = AudioFormat.detect(encoded);
         return switch (detected.format()) {
             case WAV -> new WavDecoder().decode(encoded, context);

@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
  * {@code extract_se} calls it) returns: mono float32 at the target rate.
  *
  * <p>Steps, each failing with a one-line {@link InvalidAudioException}: the byte limit; the format from the
- * magic bytes (WAV, FLAC, MP3, Ogg Vorbis); decoding with the header's length checked against the seconds
- * limit before decoding where the header tells it, and decoders that never allocate more than the bytes present
- * and the limits allow; channels averaged in float32; no empty or non-finite audio; the seconds limit;
+ * magic bytes (WAV, FLAC, MP3, Ogg Vorbis); decoding, with decoders whose allocations grow with the bytes
+ * present, never with a length a header declares, and a declared length more than one frame beyond what the file
+ * holds reported as a truncated upload; channels averaged in float32; no empty or non-finite audio; the seconds limit;
  * resampling ({@link Resampler}, resampy's {@code kaiser_best}); at least {@link AudioLimits#MIN_SAMPLES}
  * samples after resampling.
  *
@@ -111,7 +111,7 @@ public final class AudioLoader {
 
     /** Format detection and decoding only (the limits that a header lets be checked early included). */
     DecodedAudio decode(byte[] encoded) {
-        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos);
+        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos, encoded.length);
         AudioFormat.Detected detected = AudioFormat.detect(encoded);
         return switch (detected.format()) {
             case WAV -> new WavDecoder().decode(encoded, context);

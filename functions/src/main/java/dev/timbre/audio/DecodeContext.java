@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Limits and the time budget of one decode. Decoders call {@link #checkDeadline()} between frames or pages, so
+ * Limits, time budget and size of one decode. Decoders call {@link #checkDeadline()} between frames or pages, so
  * that a file built to make a codec library crawl fails instead of holding a worker; the budget is far above what
- * a real recording of {@link AudioLimits#maxSeconds()} needs. Confined to the decoding thread.
+ * a real recording of {@link AudioLimits#maxSeconds()} needs. {@link #bytesPresent()} is what every allocation is
+ * sized against: a length a header declares is only a hint, checked against what decodes (see
+ * {@link #checkDeclaredLength}). Confined to the decoding thread.
  */
 final class DecodeContext {
     /** Libraries peek past the end a few times legitimately; a loop does so without end. */
@@ -16,15 +18,22 @@ final class DecodeContext {
     private final AudioLimits limits;
     private final long decodeTimeLimitNanos;
     private final long startNanos;
+    private final int bytesPresent;
 
-    DecodeContext(AudioLimits limits, long decodeTimeLimitNanos) {
+    /** @param bytesPresent the length of the encoded file, which bounds what a decoder may allocate up front */
+    DecodeContext(AudioLimits limits, long decodeTimeLimitNanos, int bytesPresent) {
         this.limits = limits;
         this.decodeTimeLimitNanos = decodeTimeLimitNanos;
         this.startNanos = System.nanoTime();
+        this.bytesPresent = bytesPresent;
     }
 
     AudioLimits limits() {
         return limits;
+    }
+
+    int bytesPresent() {
+        return bytesPresent;
     }
 
     /** @throws InvalidAudioException when the decode has run past its time budget */
@@ -80,10 +89,27 @@ final class DecodeContext {
         }
     }
 
-    /** Rejects a length announced by a header before anything is decoded. */
-    void checkAnnouncedLength(long frames, int sampleRate) {
+    /** Rejects a recording whose frames are all present (counted from the bytes, not a header) and too long. */
+    void checkLength(long frames, int sampleRate) {
         if (limits.isTooLong(frames, sampleRate)) {
             throw tooLong(AudioText.seconds(frames / (double) sampleRate));
+        }
+    }
+
+    /**
+     * A header that states a definite length (a WAV data size, FLAC's total samples, an MP3 Xing/Info frame
+     * count) more than {@code toleranceFrames} beyond what the file holds is a truncated upload. The tolerance is
+     * one frame of the format: a cut inside the last frame loses only that frame, which readers accept silently.
+     *
+     * @param declaredFrames frames the header declares; 0 or less means "unknown" (streaming) and passes
+     * @param presentFrames  frames the file holds (decoded, or counted from the bytes)
+     * @throws InvalidAudioException {@code audio is truncated: header declares X s, file holds Y s}
+     */
+    void checkDeclaredLength(long declaredFrames, long presentFrames, long toleranceFrames, int sampleRate) {
+        if (declaredFrames > 0 && declaredFrames - presentFrames > toleranceFrames) {
+            throw new InvalidAudioException("audio is truncated: header declares "
+                    + AudioText.seconds(declaredFrames / (double) sampleRate) + " s, file holds "
+                    + AudioText.seconds(presentFrames / (double) sampleRate) + " s");
         }
     }
 

@@ -14,8 +14,13 @@ import org.jflac.frame.Frame;
  * <p>The metadata blocks are read here, not by jFLAC: its readers allocate arrays sized by fields of the file
  * (a picture's or comment's length) before checking them against the data. Only STREAMINFO matters; jFLAC is
  * handed {@code fLaC}, that one block and the frames. Samples are scaled as libsndfile does
- * ({@code (x << (32 - bits)) · 2^-31}, i.e. {@code x / 2^(bits-1)}), and a stream that announces its length
- * is checked against the seconds limit before decoding. Stateless and thread-safe (a jFLAC decoder per call).
+ * ({@code (x << (32 - bits)) · 2^-31}, i.e. {@code x / 2^(bits-1)}).
+ *
+ * <p>STREAMINFO's total samples is a claim, not a size: nothing is allocated from it beyond what the bytes of the
+ * file could hold ({@link MonoBuffer}). After decoding, a stream that announced a length and holds more than one
+ * block (the largest of STREAMINFO's maximum block size and the blocks decoded) less is a truncated upload; total
+ * samples 0 (unknown, as a streaming encoder writes) reads to the end. Stateless and thread-safe (a jFLAC decoder
+ * per call).
  */
 final class FlacDecoder {
     private static final int STREAMINFO = 0;
@@ -61,9 +66,7 @@ final class FlacDecoder {
         if (bitsPerSample < 4) {
             throw invalid(bitsPerSample + " bits per sample, need at least 4");
         }
-        if (totalFrames > 0) {
-            context.checkAnnouncedLength(totalFrames, sampleRate);
-        }
+        int declaredMaxBlockSize = ((streamInfo[2] & 0xFF) << 8) | (streamInfo[3] & 0xFF);
 
         byte[] head = new byte[4 + 4 + STREAMINFO_LENGTH];
         head[0] = 'f';
@@ -80,6 +83,7 @@ final class FlacDecoder {
         int shift = 32 - bitsPerSample;
         FLACDecoder decoder = new FLACDecoder(stream);
         long decoded = 0;
+        int largestBlock = declaredMaxBlockSize;
         try {
             decoder.readMetadata();
             // Stop when jFLAC's own count reaches the announced total: past it, its frame search returns without
@@ -95,6 +99,7 @@ final class FlacDecoder {
                             + "-channel stream");
                 }
                 int blockSize = frame.header.blockSize;
+                largestBlock = Math.max(largestBlock, blockSize);
                 if (totalFrames > 0) {
                     blockSize = (int) Math.max(0, Math.min(blockSize, totalFrames - decoded));
                 }
@@ -116,6 +121,7 @@ final class FlacDecoder {
             }
             throw invalid("undecodable frame after " + decoded + " samples (" + describe(e) + ")", e);
         }
+        context.checkDeclaredLength(totalFrames, decoded, largestBlock, sampleRate);
         return new DecodedAudio(mono.toArray(), sampleRate, channels);
     }
 

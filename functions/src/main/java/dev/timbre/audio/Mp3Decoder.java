@@ -16,8 +16,12 @@ import javazoom.jl.decoder.SampleBuffer;
  *
  * <p>ID3v2 tags are skipped by {@link AudioFormat#detect} (JLayer would allocate the size a tag claims);
  * JLayer sees the data from the first frame header on. JLayer scales to 16 bits by 32700 rather than 32768; the
- * equalizer's per-band factor 32768/32700 restores the full scale. Stateless and thread-safe (a JLayer
- * decoder per call).
+ * equalizer's per-band factor 32768/32700 restores the full scale.
+ *
+ * <p>The info tag's frame count is a claim: it presizes the output only as far as the bytes present could hold
+ * ({@link MonoBuffer}). A stream holding more than one frame fewer than it counts is a truncated upload; without
+ * a count (plain CBR files) the frames are read to the end. Stateless and thread-safe (a JLayer decoder per
+ * call).
  */
 final class Mp3Decoder {
     /** Samples between the encoder's input and a standard decoder's output (ffmpeg's 528 + 1). */
@@ -36,9 +40,6 @@ final class Mp3Decoder {
         if (info != null && info.frames() > 0) {
             announcedFrames = info.frames() * samplesPerFrame
                     - (info.hasGaplessInfo() ? info.startPadding() + info.endPadding() : 0);
-            if (announcedFrames > 0) {
-                context.checkAnnouncedLength(announcedFrames, firstHeaderRate);
-            }
         }
         long skipAtStart = info != null && info.hasGaplessInfo() ? info.startPadding() + DECODER_DELAY : 0;
         long endBefore = info != null && info.hasGaplessInfo() && info.frames() > 0
@@ -100,6 +101,12 @@ final class Mp3Decoder {
             }
             throw new InvalidAudioException("invalid MP3: undecodable frame " + frameIndex + " ("
                     + FlacDecoder.describe(e) + ")", e);
+        }
+        long audioFramesRead = Math.max(0, frameIndex - 1); // the count excludes the tag frame
+        if (info != null && info.frames() > 0 && info.frames() - audioFramesRead > 1) {
+            // one frame short is a cut inside the last frame, which decoders drop silently
+            context.checkDeclaredLength(announcedFrames, mono == null ? 0 : mono.size(), 0,
+                    mono == null ? firstHeaderRate : sampleRate);
         }
         if (mono == null) {
             throw invalid("no audio frames");

@@ -9,10 +9,12 @@ package dev.timbre.audio;
  * Scaling is libsndfile's float read (what soundfile and therefore librosa return): {@code int / 2^(bits-1)},
  * 8-bit {@code (x - 128) / 128}, floats as stored (doubles rounded to float).
  *
- * <p>Chunks other than {@code fmt } and {@code data} are skipped with their pad byte. A data chunk that
- * claims more bytes than the file holds (truncated upload, or a streaming writer's {@code 0xFFFFFFFF}) is read
- * up to the last whole frame present, as libsndfile does; a header with no frame behind it decodes to 0
- * samples, which the loader reports as empty.
+ * <p>Chunks other than {@code fmt } and {@code data} are skipped with their pad byte. A data chunk of a streaming
+ * writer (size {@code 0} or {@code 0xFFFFFFFF}: not known when the header was written) is read up to the last
+ * whole frame present, as libsndfile does; a header with no frame behind it decodes to 0 samples, which the loader
+ * reports as empty. A data chunk that declares a definite size more than one frame beyond the end of the file is
+ * a truncated upload and fails ({@code audio is truncated: header declares X s, file holds Y s}); a cut inside
+ * the last frame drops that frame.
  *
  * <p>Stateless and thread-safe.
  */
@@ -20,6 +22,8 @@ final class WavDecoder {
     private static final int WAVE_FORMAT_PCM = 0x0001;
     private static final int WAVE_FORMAT_IEEE_FLOAT = 0x0003;
     private static final int WAVE_FORMAT_EXTENSIBLE = 0xFFFE;
+    /** What a streaming writer puts in a size field it cannot know yet (besides 0). */
+    private static final long STREAMING_SIZE = 0xFFFFFFFFL;
     /** KSDATAFORMAT_SUBTYPE_* GUIDs: the format tag in the first two bytes, then this fixed tail. */
     private static final byte[] SUBFORMAT_GUID_TAIL = {
         0x00, 0x00, 0x00, 0x00, 0x10, 0x00, (byte) 0x80, 0x00, 0x00, (byte) 0xAA, 0x00, 0x38, (byte) 0x9B, 0x71};
@@ -53,7 +57,7 @@ final class WavDecoder {
                 if (format == null) {
                     throw invalid("data chunk before the fmt chunk");
                 }
-                return decodeSamples(data, body, Math.min(size, available), format, context);
+                return decodeSamples(data, body, dataBytes(size, available, format, context), format, context);
             }
             long next = body + size + (size & 1);
             if (next > data.length) {
@@ -107,11 +111,21 @@ final class WavDecoder {
         return new Format(encoding, channels, (int) sampleRate, bits, blockAlign);
     }
 
+    /** The data bytes to decode: all present for a streaming size, else the declared size if it is there. */
+    private static long dataBytes(long declared, long available, Format format, DecodeContext context) {
+        if (declared == 0 || declared == STREAMING_SIZE) {
+            return available;
+        }
+        int align = format.blockAlign();
+        context.checkDeclaredLength(declared / align, available / align, 1, format.sampleRate());
+        return Math.min(declared, available);
+    }
+
     private static DecodedAudio decodeSamples(byte[] data, int start, long dataBytes, Format format,
             DecodeContext context) {
         long frames = dataBytes / format.blockAlign();
-        // the header (bounded by the bytes present) tells the length: refuse before allocating
-        context.checkAnnouncedLength(frames, format.sampleRate());
+        // the frames are counted from the bytes present: refuse before allocating
+        context.checkLength(frames, format.sampleRate());
         float[] mono = new float[(int) frames];
         int channels = format.channels();
         int width = format.bitsPerSample() / 8;

@@ -89,9 +89,11 @@ class BadAudioTest {
 
         @Test
         void headerWithoutSamplesIsEmpty() {
-            // data chunk header present, no sample bytes (soundfile reads 0 frames)
-            assertEquals("audio is empty: 0 samples", failure(Arrays.copyOf(valid, 44)));
+            // a data chunk of 0 bytes: nothing to decode
             assertEquals("audio is empty: 0 samples", failure(monoPcm16(22050).data(new byte[0]).bytes()));
+            // a data chunk that declares 1000 frames, none present: an upload cut after the header
+            assertEquals("audio is truncated: header declares 0.045 s, file holds 0.0 s",
+                    failure(Arrays.copyOf(valid, 44)));
             assertEquals("audio is empty: 0 bytes", failure(new byte[0]));
         }
 
@@ -132,7 +134,7 @@ class BadAudioTest {
     class HostileDataSize {
         @Test
         void hugeDataChunkSizeReadsOnlyTheFramesPresent() {
-            // a streaming writer's 0xFFFFFFFF, or a lie: neither may size an allocation
+            // a streaming writer's 0xFFFFFFFF: read to the end of the file, never an allocation size
             byte[] samples = TestWav.sine16(22050, 22050, 440);
             byte[] wav = monoPcm16(22050).chunk("data", 0xFFFFFFFFL, samples).riffSize(0xFFFFFFFFL).bytes();
             LoadedAudio loaded = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> LOADER.load(wav, 22050));
@@ -141,9 +143,9 @@ class BadAudioTest {
         }
 
         @Test
-        void hugeDataChunkSizeWithoutFramesIsEmpty() {
+        void hugeDataChunkSizeWithoutFramesIsTruncated() {
             byte[] wav = monoPcm16(22050).chunk("data", 0xFFFFFFF0L, new byte[1]).bytes();
-            assertEquals("audio is empty: 0 samples", failure(wav));
+            assertEquals("audio is truncated: header declares 97391.548 s, file holds 0.0 s", failure(wav));
         }
 
         @Test
@@ -199,7 +201,8 @@ class BadAudioTest {
         @Test
         void compressedFormatsAreCheckedAgainstTheSecondsLimit() {
             AudioLoader halfSecond = new AudioLoader(new AudioLimits(1 << 20, 0.5));
-            // FLAC STREAMINFO and the MP3 Info tag announce the length: checked before decoding
+            // FLAC STREAMINFO and the MP3 Info tag announce the length: decoding stops at the limit, the message
+            // names the announced length
             assertEquals("audio too long: 1.0 s exceeds the limit of 0.5 s",
                     failure(halfSecond, AudioFormatsTest.read("flac_s16_stereo_44100.flac")));
             assertEquals("audio too long: 1.0 s exceeds the limit of 0.5 s",

@@ -3,6 +3,7 @@ package dev.timbre.fuzz;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.timbre.tone.checkpoint.CheckpointException;
+import dev.timbre.tone.checkpoint.CheckpointMemoryTest;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
 import dev.timbre.tone.checkpoint.ConverterConfig;
 import java.io.IOException;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Generated damage to an OpenVoice converter directory through {@link ConverterCheckpoint#load}: mutated
  * {@code data.pkl} pickles re-packed with valid CRCs (so the restricted unpickler sees every mutation), mutated
  * zip structure (local headers, central directory) and mutated {@code config.json}. The only exception that
- * escapes is {@link CheckpointException}, one line; a load that succeeds returns exactly the 26 ref_enc tensors.
+ * escapes is {@link CheckpointException}, one line; a load that succeeds returns exactly the 26 ref_enc tensors;
+ * and reading every tensor of the mutated archive allocates within the bound of {@link CheckpointMemoryTest}.
  */
 class CheckpointFuzzTest {
     private static final Duration PER_INPUT = Duration.ofSeconds(5);
@@ -115,6 +117,7 @@ class CheckpointFuzzTest {
     }
 
     private void load() {
+        CheckpointMemoryTest.assertReadWithinBound(dir.resolve(ConverterCheckpoint.CHECKPOINT_FILE));
         try {
             ConverterCheckpoint checkpoint = ConverterCheckpoint.load(dir);
             assertEquals(ConverterCheckpoint.expectedRefEncShapes(checkpoint.config()).keySet(),

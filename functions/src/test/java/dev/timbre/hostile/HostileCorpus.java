@@ -104,13 +104,17 @@ public final class HostileCorpus {
                 "unsupported audio format: RIFF file of type 'AVI '", "RIFF but not WAVE"));
         c.add(perm("rf64.wav", concat(ascii("RF64"), le32(0xFFFFFFFFL), ascii("WAVE"), new byte[32]),
                 "unsupported audio format: RF64 (64-bit WAV)", "RF64"));
-        // lying sizes that the decoder reads as far as the bytes go (libsndfile does the same)
-        c.add(ok("wav_2gb_sparse_header.wav",
+        // a definite size longer than the file is a truncated upload; a streaming writer's size reads to the end
+        c.add(perm("wav_2gb_sparse_header.wav",
                 patch32(patch32(wav(1, 22050, 16, pcm1s), 4, 0x7FFFFFFFL), 40, 0x7FFFFFF0L),
+                "audio is truncated: header declares 48695.774 s, file holds 1.0 s",
                 "RIFF and data sizes claim 2 GB; 1 s present"));
         c.add(ok("wav_streaming_size_ffffffff.wav", patch32(wav(1, 22050, 16, pcm1s), 40, 0xFFFFFFFFL),
                 "a streaming writer's 0xFFFFFFFF data size"));
-        c.add(ok("wav_12_hour_header.wav", patch32(wav(1, 22050, 16, pcm1s), 40, 12L * 3600 * 22050 * 2),
+        c.add(ok("wav_streaming_size_0.wav", patch32(patch32(wav(1, 22050, 16, pcm1s), 4, 0), 40, 0),
+                "a streaming writer's 0 RIFF and data sizes"));
+        c.add(perm("wav_12_hour_header.wav", patch32(wav(1, 22050, 16, pcm1s), 40, 12L * 3600 * 22050 * 2),
+                "audio is truncated: header declares 43200.0 s, file holds 1.0 s",
                 "data size claims 12 hours; 1 s present"));
         c.add(ok("wav_odd_byte_truncated.wav", Arrays.copyOf(wav(2, 22050, 16, sine16(22050, 44100)),
                 44 + 44100 * 2 + 3), "stereo cut mid-frame"));
@@ -127,16 +131,22 @@ public final class HostileCorpus {
         c.add(perm("flac_first_block_not_streaminfo.flac", patch8(flac, 4, 0x04),
                 "invalid FLAC: the first metadata block is not a STREAMINFO block", "no STREAMINFO"));
         c.add(perm("flac_12_hour_header.flac", flacTotalSamples(flac, 12L * 3600 * 16000),
-                "audio too long: 43200.0 s exceeds the limit of 600.0 s", "STREAMINFO claims 12 hours"));
+                "audio is truncated: header declares 43200.0 s, file holds 1.0 s",
+                "STREAMINFO claims 12 hours; 1 s present"));
+        c.add(perm("flac_200_bytes_10_min_768khz.flac", flacTiny768kHz(flac, 600L * 768_000),
+                "audio is truncated: header declares 600.0 s, file holds 0.0 s",
+                "200 bytes whose STREAMINFO claims 10 minutes at 768 kHz (once a 1.8 GB allocation)"));
         c.add(perm("flac_0_hz.flac", flacSampleRate(flac, 0), "invalid FLAC: sample rate 0 Hz is outside",
                 "0 Hz"));
         c.add(perm("flac_bogus_frame_block_size.flac", flacBogusFrames(flac),
-                "audio is empty: 0 samples", "every frame header's block-size code set to the reserved value 0:"
-                        + " no frame is valid"));
+                "audio is truncated: header declares 1.0 s, file holds 0.0 s", "every frame header's block-size"
+                        + " code set to the reserved value 0: no frame is valid, none of the declared 1 s is there"));
         c.add(ok("flac_bogus_streaminfo_block_sizes.flac", flacStreamInfoBlockSizes(flac, 65535, 1),
                 "STREAMINFO min block 65535 > max block 1; the frames themselves are fine"));
-        c.add(ok("flac_truncated_half.flac", Arrays.copyOf(flac, flac.length / 2),
-                "an upload cut in half"));
+        c.add(perm("flac_truncated_half.flac", Arrays.copyOf(flac, flac.length / 2),
+                "audio is truncated: header declares 1.0 s, file holds 0.256 s", "an upload cut in half"));
+        c.add(ok("flac_truncated_half_length_unknown.flac", flacTotalSamples(Arrays.copyOf(flac, flac.length / 2),
+                0), "cut in half, STREAMINFO total samples 0 (unknown): read to the end"));
 
         // ---- MP3
         byte[] mp3 = read("mp3_mono_22050.mp3");
@@ -150,7 +160,12 @@ public final class HostileCorpus {
         c.add(perm("mp3_first_frame_only.mp3", Arrays.copyOf(mp3, 200), "audio", "cut inside the 1st frame"));
         c.add(perm("mp3_header_then_random.mp3", concat(new byte[] {(byte) 0xFF, (byte) 0xFB, (byte) 0x90,
                 0x64}, random(7, 16_000)), "", "a valid frame header and 16 kB of noise"));
-        c.add(ok("mp3_truncated_half.mp3", Arrays.copyOf(mp3, mp3.length / 2), "an upload cut in half"));
+        c.add(perm("mp3_truncated_half.mp3", Arrays.copyOf(mp3, mp3.length / 2),
+                "audio is truncated: header declares 1.0 s, file holds 0.446 s", "an upload cut in half"));
+        c.add(perm("mp3_info_frames_max.mp3", patch32be(mp3, 21, 0xFFFFFFFFL), "audio is truncated: header declares",
+                "the Info tag counts 2^32 - 1 frames (once a 115 MB allocation); 1 s present"));
+        c.add(ok("mp3_truncated_half_no_frame_count.mp3", Arrays.copyOf(patch8(mp3, 20, 0x0E), mp3.length / 2),
+                "cut in half, no frame count in the Info tag: read to the end"));
 
         // ---- Ogg
         byte[] ogg = read("ogg_stereo_44100.ogg");
@@ -488,6 +503,28 @@ public final class HostileCorpus {
         copy[8 + 15] = (byte) (total >> 16);
         copy[8 + 16] = (byte) (total >> 8);
         copy[8 + 17] = (byte) total;
+        return copy;
+    }
+
+    /** STREAMINFO alone (rewritten to 768 kHz and {@code total}), then the start of the first frame: 200 bytes. */
+    private static byte[] flacTiny768kHz(byte[] flac, long total) {
+        int frames = 4;
+        boolean last = false;
+        while (!last) {
+            last = (flac[frames] & 0x80) != 0;
+            frames += 4 + (((flac[frames + 1] & 0xFF) << 16) | ((flac[frames + 2] & 0xFF) << 8)
+                    | (flac[frames + 3] & 0xFF));
+        }
+        byte[] tiny = concat(Arrays.copyOf(flac, 42), Arrays.copyOfRange(flac, frames, frames + 158));
+        tiny[4] = (byte) 0x80; // STREAMINFO is the last metadata block
+        return flacSampleRate(flacTotalSamples(tiny, total), 768_000);
+    }
+
+    private static byte[] patch32be(byte[] data, int at, long value) {
+        byte[] copy = data.clone();
+        for (int i = 0; i < 4; i++) {
+            copy[at + i] = (byte) (value >>> (24 - 8 * i));
+        }
         return copy;
     }
 

@@ -38,7 +38,11 @@ import dev.timbre.tone.checkpoint.RestrictedUnpickler.TensorRef;
  * <p>The file is untrusted. Every size that drives an allocation (data.pkl, storage records, tensor element
  * counts) is checked against a limit and against the bytes the archive really holds, and every record read is
  * CRC-checked, so a truncated, bit-flipped or hostile file fails with one {@link CheckpointException} that starts
- * with the file name.
+ * with the file name. Memory grows with the archive's bytes, not with what its headers declare: a record may
+ * inflate to at most {@link #MAX_INFLATE_RATIO} times its compressed size (torch writes records stored, 1:1), a
+ * tensor is allocated only after its view and storage record are checked, and the tensors one reader
+ * materialises (views can repeat or broadcast a storage) hold at most {@link #MAX_MATERIALISED_PER_ARCHIVE_BYTE}
+ * times the archive's size plus {@link #MATERIALISED_ALLOWANCE} bytes.
  *
  * <p>Use: {@code try (var reader = CheckpointReader.open(path, "model")) { reader.tensors(); reader.readFloat32(k); }}.
  * Not thread-safe.
@@ -52,6 +56,20 @@ public final class CheckpointReader implements AutoCloseable {
     public static final long MAX_TENSOR_ELEMENTS = 64L << 20;
     /** Upper bound for all storage bytes one reader reads. */
     public static final long MAX_TOTAL_READ_BYTES = 512L << 20;
+    /**
+     * Most bytes a compressed record may inflate to per compressed byte. torch.save stores records uncompressed;
+     * a re-zipped checkpoint of float weights deflates to about 1:1.1, so 16:1 refuses only zip bombs.
+     */
+    public static final int MAX_INFLATE_RATIO = 16;
+    /** Small records (version, byteorder, a tiny data.pkl) may inflate this much whatever their ratio. */
+    static final long INFLATE_ALLOWANCE = 64 << 10;
+    /**
+     * Most tensor bytes one reader materialises per byte of the archive: a view repeats or broadcasts (stride 0)
+     * its storage only so often; shared (tied) weights read twice stay within it.
+     */
+    public static final int MAX_MATERIALISED_PER_ARCHIVE_BYTE = 2;
+    /** Tensor bytes a reader may materialise whatever the archive's size (small broadcast views). */
+    public static final long MATERIALISED_ALLOWANCE = 16L << 20;
 
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
     private static final Pattern DATA_PKL = Pattern.compile("[^/]+/data\\.pkl");
@@ -61,7 +79,9 @@ public final class CheckpointReader implements AutoCloseable {
     private final String root;
     private final Map<String, Object> stateDict;
     private final Map<StorageRef, FloatBuffer> float32Storages = new HashMap<>();
+    private final long archiveBytes;
     private long bytesRead;
+    private long bytesMaterialised;
 
     /**
      * What the pickle says about one tensor, before any of its data is read.
@@ -76,8 +96,10 @@ public final class CheckpointReader implements AutoCloseable {
         }
     }
 
-    private CheckpointReader(String fileName, ZipFile zip, String root, Map<String, Object> stateDict) {
+    private CheckpointReader(String fileName, ZipFile zip, long archiveBytes, String root,
+            Map<String, Object> stateDict) {
         this.fileName = fileName;
+        this.archiveBytes = archiveBytes;
         this.zip = zip;
         this.root = root;
         this.stateDict = stateDict;
@@ -96,23 +118,25 @@ public final class CheckpointReader implements AutoCloseable {
         String fileName = String.valueOf(file.getFileName());
         checkZipMagic(file, fileName);
         ZipFile zip;
+        long archiveBytes;
         try {
+            archiveBytes = Files.size(file);
             zip = new ZipFile(file.toFile());
         } catch (IOException | RuntimeException e) {
             throw new CheckpointException(fileName + ": truncated or corrupt zip archive (" + e.getMessage() + ")", e);
         }
         try {
             String root = findRoot(zip, fileName);
-            checkByteOrder(zip, root, fileName);
+            checkByteOrder(zip, root, fileName, archiveBytes);
             ZipEntry pklEntry = zip.getEntry(root + "data.pkl");
             if (pklEntry.getSize() > MAX_PICKLE_BYTES) {
                 throw new CheckpointException(fileName + ": " + root + "data.pkl is " + pklEntry.getSize()
                         + " bytes, over the " + MAX_PICKLE_BYTES + "-byte limit");
             }
-            byte[] pickle = readEntry(zip, pklEntry, pklEntry.getSize(), fileName);
+            byte[] pickle = readEntry(zip, pklEntry, pklEntry.getSize(), fileName, archiveBytes);
             Object top = new RestrictedUnpickler(fileName).unpickle(pickle);
             Map<String, Object> stateDict = locateStateDict(top, stateDictKey, fileName);
-            return new CheckpointReader(fileName, zip, root, stateDict);
+            return new CheckpointReader(fileName, zip, archiveBytes, root, stateDict);
         } catch (RuntimeException e) {
             closeQuietly(zip);
             if (e instanceof CheckpointException ce) {
@@ -195,15 +219,24 @@ public final class CheckpointReader implements AutoCloseable {
             throw new CheckpointException(fileName + ": " + key + " has " + numel + " elements, over the limit of "
                     + MAX_TENSOR_ELEMENTS);
         }
-        float[] data = new float[(int) numel];
         if (numel == 0) {
-            return new Tensor(key, size.clone(), data);
+            return new Tensor(key, size.clone(), new float[0]);
         }
+        // the view, then the storage record (bounded by the archive), then the budget: only then the array
         if (lastIndex >= storage.numel()) {
             throw new CheckpointException(fileName + ": " + key + " reaches element " + lastIndex + " of storage "
                     + storage.key() + ", which has " + storage.numel());
         }
         FloatBuffer source = float32Storage(storage, key);
+        long budget = MAX_MATERIALISED_PER_ARCHIVE_BYTE * archiveBytes + MATERIALISED_ALLOWANCE;
+        if (bytesMaterialised + numel * 4 > budget) {
+            throw new CheckpointException(fileName + ": " + key + " (" + numel + " elements) would bring the tensors "
+                    + "read to " + (bytesMaterialised + numel * 4) + " bytes, over the limit of "
+                    + MAX_MATERIALISED_PER_ARCHIVE_BYTE + " x the archive's " + archiveBytes + " bytes + "
+                    + MATERIALISED_ALLOWANCE + " (views that repeat their storage?)");
+        }
+        bytesMaterialised += numel * 4;
+        float[] data = new float[(int) numel];
         gather(source, ref.offset(), size, stride, data);
         return new Tensor(key, size.clone(), data);
     }
@@ -273,7 +306,7 @@ public final class CheckpointReader implements AutoCloseable {
                     + entry.getSize() + " bytes, but the pickle declares " + storage.numel() + " float32 elements ("
                     + bytes + " bytes)");
         }
-        byte[] raw = readEntry(zip, entry, bytes, fileName);
+        byte[] raw = readEntry(zip, entry, bytes, fileName, archiveBytes);
         bytesRead += bytes;
         FloatBuffer floats = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         float32Storages.put(storage, floats);
@@ -327,7 +360,7 @@ public final class CheckpointReader implements AutoCloseable {
         return pkl.substring(0, pkl.length() - "data.pkl".length());
     }
 
-    private static void checkByteOrder(ZipFile zip, String root, String fileName) {
+    private static void checkByteOrder(ZipFile zip, String root, String fileName, long archiveBytes) {
         ZipEntry entry = zip.getEntry(root + "byteorder");
         if (entry == null) {
             return; // torch 1.x does not write it; its files are little-endian
@@ -335,18 +368,33 @@ public final class CheckpointReader implements AutoCloseable {
         if (entry.getSize() > 16) {
             throw new CheckpointException(fileName + ": byteorder record is " + entry.getSize() + " bytes");
         }
-        String order = new String(readEntry(zip, entry, entry.getSize(), fileName), StandardCharsets.US_ASCII);
+        String order = new String(readEntry(zip, entry, entry.getSize(), fileName, archiveBytes),
+                StandardCharsets.US_ASCII);
         if (!order.equals("little")) {
             throw new CheckpointException(fileName + ": byteorder is \"" + RestrictedUnpickler.printable(order)
                     + "\"; only \"little\" is supported");
         }
     }
 
-    /** Reads exactly {@code expected} bytes of an entry, checking length and CRC; never allocates more. */
-    private static byte[] readEntry(ZipFile zip, ZipEntry entry, long expected, String fileName) {
+    /**
+     * Reads exactly {@code expected} bytes of an entry, checking length and CRC; never allocates more, and never
+     * more than {@link #MAX_INFLATE_RATIO} times the bytes the entry occupies in the archive.
+     */
+    private static byte[] readEntry(ZipFile zip, ZipEntry entry, long expected, String fileName,
+            long archiveBytes) {
         String name = RestrictedUnpickler.printable(entry.getName());
         if (expected < 0 || expected > Integer.MAX_VALUE - 8) {
             throw new CheckpointException(fileName + ": " + name + " has an invalid size (" + expected + ")");
+        }
+        long compressed = entry.getCompressedSize();
+        if (compressed > archiveBytes) {
+            throw new CheckpointException(fileName + ": " + name + " claims " + compressed
+                    + " compressed bytes, more than the archive's " + archiveBytes);
+        }
+        if (expected > MAX_INFLATE_RATIO * Math.max(0, compressed) + INFLATE_ALLOWANCE) {
+            throw new CheckpointException(fileName + ": " + name + " inflates " + compressed + " bytes to "
+                    + expected + ", over the " + MAX_INFLATE_RATIO + ":1 limit (torch.save stores records "
+                    + "uncompressed)");
         }
         byte[] data;
         try (InputStream in = zip.getInputStream(entry)) {

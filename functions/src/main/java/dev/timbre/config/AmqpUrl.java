@@ -12,7 +12,9 @@ import java.util.Set;
  * {@code setUri}: loading {@code ConnectionFactory} starts logging, which the bridge must not do before its
  * configuration has chosen the log format. {@code ConfigSecretsPropertyTest} holds the two to the same verdict.
  *
- * <p>The bridge has an identical copy ({@code dev.timbre.bridge.config.AmqpUrl}); the modules share no code yet.
+ * <p>The functions module ({@code dev.timbre.config}) and the bridge ({@code dev.timbre.bridge.config}) each have
+ * this class, identical but for the package (no shared module yet); the bridge's {@code ConfigSecretsPropertyTest}
+ * fails when the copies differ.
  */
 public final class AmqpUrl {
 

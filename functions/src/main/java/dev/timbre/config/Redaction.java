@@ -18,15 +18,17 @@ import java.util.regex.Pattern;
  * CLI's one-line errors. Two kinds of secret exist:
  * <ul>
  *   <li>the whole value of a variable whose name says it holds a secret ({@link #isSecretVariable}): never shown;</li>
- *   <li>the user-info of a URL (everything between {@code ://} and the <em>last</em> {@code @}, so a password with
- *       an unencoded {@code @ / # ?} is still covered) and the value of a {@code password=} parameter (up to the
+ *   <li>the password of a URL's user-info (everything between the first {@code :} after {@code ://} and the
+ *       <em>last</em> {@code @}, so a password with an unencoded {@code @ / # ?} is still covered; the whole
+ *       user-info when it has no {@code :}, a token) and the value of a {@code password=} parameter (up to the
  *       end: an unencoded {@code &} in it must not expose the rest).</li>
  * </ul>
  * Over-masking (an {@code @} in a query, parameters after {@code password=}) is accepted: a configuration error
  * that says less is better than one in CloudWatch that says the password.
  *
- * <p>The bridge has an identical copy ({@code dev.timbre.bridge.config.Redaction}) because the two Maven modules
- * share no code yet; {@code ConfigSecretsPropertyTest} in each module holds both to the same property.
+ * <p>The functions module ({@code dev.timbre.config}) and the bridge ({@code dev.timbre.bridge.config}) each have
+ * this class, identical but for the package, because the two Maven modules share no code yet; the bridge's
+ * {@code ConfigSecretsPropertyTest} fails when the copies differ, and holds both modules to the same property.
  */
 public final class Redaction {
 
@@ -70,7 +72,10 @@ public final class Redaction {
         String out = PASSWORD_PARAMETER.matcher(value).replaceAll("$1" + Matcher.quoteReplacement(MASK));
         int[] userInfo = userInfoRange(out);
         if (userInfo != null) {
-            out = out.substring(0, userInfo[0]) + MASK + out.substring(userInfo[1]);
+            // the user name stays (it says which account); without one, the whole user-info may be a token
+            int colon = out.indexOf(':', userInfo[0]);
+            int from = colon >= 0 && colon < userInfo[1] ? colon + 1 : userInfo[0];
+            out = out.substring(0, from) + MASK + out.substring(userInfo[1]);
         }
         return out;
     }

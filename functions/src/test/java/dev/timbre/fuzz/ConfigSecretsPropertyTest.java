@@ -278,8 +278,10 @@ class ConfigSecretsPropertyTest {
         if (r.nextInt(10) == 0) {
             return "timbre:" + pw + "@" + host + port + path; // no scheme at all
         }
-        String user = r.nextInt(6) == 0 ? "" : "timbre:";
-        return scheme + "://" + user + pw + "@" + host + port + path;
+        if (r.nextInt(6) == 0) { // a token as the whole user-info: no ':' in it, or it would be user:password
+            return scheme + "://" + pw.replace(":", "%3A") + "@" + host + port + path;
+        }
+        return scheme + "://timbre:" + pw + "@" + host + port + path;
     }
 
     /** A password as GetRandomPassword makes them: 12..40 characters of the default alphabet, often a URL breaker. */

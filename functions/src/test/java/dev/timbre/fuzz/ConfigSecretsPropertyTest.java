@@ -164,8 +164,8 @@ class ConfigSecretsPropertyTest {
 
     /**
      * The real entry points as child processes: {@code ./timbre submit} (through {@code OneLineErrors}) with a
-     * malformed AMQP URL per character, and {@code ./timbre migrate} with user-info in the JDBC URL, which pgjdbc
-     * used to print (java.util.logging to stderr) and HikariCP to quote.
+     * malformed AMQP URL per character and with a valid one RabbitMQ refuses, and {@code ./timbre migrate} with
+     * user-info in the JDBC URL, which pgjdbc used to print (java.util.logging to stderr) and HikariCP to quote.
      */
     @Test
     void theCliNeverPrintsASecretWhenItRefusesTheConfiguration() throws Exception {
@@ -188,6 +188,20 @@ class ConfigSecretsPropertyTest {
                 assertNoSecret("./timbre submit with an unencoded " + c, result.output(), secrets);
                 assertFalse(result.output().contains(EmbeddedS3.SECRET_KEY), result.output());
             }
+            // past the configuration: a valid URL (the password percent-encoded) that RabbitMQ refuses, so the
+            // error comes from the client library through AmqpJobPublisher/SubmitCommand and OneLineErrors
+            List<String> refused = new ArrayList<>();
+            Map<String, String> brokerEnv = new HashMap<>(harness.workerEnv());
+            String brokerPassword = password(r) + "^#%/@:" + password(r);
+            refused.add(brokerPassword);
+            brokerEnv.put("TIMBRE_AMQP_URL", "amqp://timbre-nobody:" + encoded(brokerPassword) + "@127.0.0.1:5672/%2f");
+            brokerEnv.put("TIMBRE_AMQP_QUEUE", "secrets-property-" + UUID.randomUUID());
+            putCliSecrets(brokerEnv, r, refused);
+            Result broker = cli(brokerEnv, "submit", wav.toString(), "--voice", "secrets");
+            assertEquals(1, broker.exit(), "RabbitMQ refused the login (exit 1): " + broker.output());
+            assertTrue(broker.output().contains("timbre submit: unexpected error"), broker.output());
+            assertNoSecret("./timbre submit refused by RabbitMQ", broker.output(), refused);
+
             List<String> secrets = new ArrayList<>();
             Map<String, String> env = new HashMap<>(harness.workerEnv());
             String password = password(r) + "@" + password(r);

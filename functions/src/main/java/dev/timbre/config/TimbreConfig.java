@@ -260,7 +260,8 @@ public record TimbreConfig(
 
     /**
      * The last line of defence of every configuration error: whatever a check or a library put in the message, the
-     * secrets of this environment (secret variables, URL user-info, password parameters) leave as {@code ****}.
+     * secrets of this environment (secret variables, URL user-info, password parameters, any 6-character piece of
+     * one) leave as {@code ****}.
      */
     private static InvalidConfigException redacted(InvalidConfigException e, Map<String, String> env) {
         String message = Redaction.text(e.getMessage(), env);

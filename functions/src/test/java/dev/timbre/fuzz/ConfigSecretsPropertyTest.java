@@ -39,8 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>A secret here is the whole value of a secret variable (a password, key, token), the password inside any URL's
  * user-info ({@code user:<password>@host}), written raw or percent-encoded, the password of a JDBC URL's
  * {@code password=} parameter, and the password a (fake) Secrets Manager returns for {@code TIMBRE_DB_SECRET_ARN}.
- * Raw passwords with {@code ^ # % / @ :} make malformed URLs, the case that used to echo them (issue "Failure
- * edges", defect 6).
+ * Raw passwords with {@code ^ # % / @ :} make malformed URLs, the case that used to echo them (docs/security.md
+ * §3).
  */
 class ConfigSecretsPropertyTest {
 

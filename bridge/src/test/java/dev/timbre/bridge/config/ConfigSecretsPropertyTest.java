@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The same property, on the functions' configuration, is {@code dev.timbre.fuzz.ConfigSecretsPropertyTest}.
  *
  * <p>Raw passwords with {@code ^ # % / @ :} in {@code TIMBRE_AMQP_URL} make malformed URLs: the bridge used to print
- * them whole to stderr, i.e. to CloudWatch (issue "Failure edges", defect 6).
+ * them whole to stderr, i.e. to CloudWatch (docs/security.md §3).
  */
 class ConfigSecretsPropertyTest {
 

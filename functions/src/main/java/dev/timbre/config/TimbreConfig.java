@@ -139,6 +139,14 @@ public record TimbreConfig(
     }
 
     static TimbreConfig fromEnv(Map<String, String> env, Path workingDir, DatabaseSecretReader secrets) {
+        try {
+            return read(env, workingDir, secrets);
+        } catch (InvalidConfigException e) {
+            throw redacted(e, env);
+        }
+    }
+
+    private static TimbreConfig read(Map<String, String> env, Path workingDir, DatabaseSecretReader secrets) {
         Reader in = new Reader(env);
 
         DatabaseSettings db = database(in, secrets);
@@ -172,7 +180,7 @@ public record TimbreConfig(
         String collection = in.optional("TIMBRE_QDRANT_COLLECTION").orElse(DEFAULT_COLLECTION);
         if (!COLLECTION_NAME.matcher(collection).matches()) {
             throw new InvalidConfigException("TIMBRE_QDRANT_COLLECTION must be 1..255 letters, digits, _ or -, was \""
-                    + collection + "\"");
+                    + Redaction.value("TIMBRE_QDRANT_COLLECTION", collection) + "\"");
         }
 
         Path converterDir = converterDir(in, workingDir);
@@ -193,7 +201,8 @@ public record TimbreConfig(
                     case "json" -> LogFormat.JSON;
                     case "text" -> LogFormat.TEXT;
                     default -> throw new InvalidConfigException(
-                            "TIMBRE_LOG_FORMAT must be json or text, was \"" + v + "\"");
+                            "TIMBRE_LOG_FORMAT must be json or text, was \""
+                            + Redaction.value("TIMBRE_LOG_FORMAT", v) + "\"");
                 })
                 .orElse(inCloud ? LogFormat.JSON : LogFormat.TEXT);
 
@@ -214,17 +223,17 @@ public record TimbreConfig(
 
     @Override
     public String toString() {
-        return "TimbreConfig[dbUrl=" + maskUrlPassword(dbUrl)
-                + ", dbUser=" + dbUser
+        return "TimbreConfig[dbUrl=" + Redaction.url(dbUrl)
+                + ", dbUser=" + Redaction.url(dbUser)
                 + ", dbPassword=" + dbPassword.map(p -> "****").orElse("<none>")
                 + ", s3Bucket=" + s3Bucket
                 + ", allowedBuckets=" + allowedBuckets
-                + ", awsRegion=" + awsRegion
-                + ", s3Endpoint=" + s3Endpoint.map(URI::toString).orElse("<aws>")
-                + ", sqsEndpoint=" + sqsEndpoint.map(URI::toString).orElse("<aws>")
-                + ", queueUrl=" + queueUrl.map(URI::toString).orElse("<none>")
-                + ", dlqUrl=" + dlqUrl.map(URI::toString).orElse("<none>")
-                + ", qdrantUrl=" + qdrantUrl.map(URI::toString).orElse("<none: postgres store>")
+                + ", awsRegion=" + Redaction.url(awsRegion)
+                + ", s3Endpoint=" + s3Endpoint.map(TimbreConfig::shown).orElse("<aws>")
+                + ", sqsEndpoint=" + sqsEndpoint.map(TimbreConfig::shown).orElse("<aws>")
+                + ", queueUrl=" + queueUrl.map(TimbreConfig::shown).orElse("<none>")
+                + ", dlqUrl=" + dlqUrl.map(TimbreConfig::shown).orElse("<none>")
+                + ", qdrantUrl=" + qdrantUrl.map(TimbreConfig::shown).orElse("<none: postgres store>")
                 + ", qdrantApiKey=" + qdrantApiKey.map(k -> "****").orElse("<none>")
                 + ", qdrantCollection=" + qdrantCollection
                 + ", converterDir=" + converterDir
@@ -242,7 +251,21 @@ public record TimbreConfig(
      * @throws InvalidConfigException naming the first missing or malformed variable
      */
     public static DatabaseSettings databaseFromEnv(Map<String, String> env) {
-        return database(new Reader(env), DatabaseSecretReader.AWS);
+        try {
+            return database(new Reader(env), DatabaseSecretReader.AWS);
+        } catch (InvalidConfigException e) {
+            throw redacted(e, env);
+        }
+    }
+
+    /**
+     * The last line of defence of every configuration error: whatever a check or a library put in the message, the
+     * secrets of this environment (secret variables, URL user-info, password parameters, any 6-character piece of
+     * one) leave as {@code ****}.
+     */
+    private static InvalidConfigException redacted(InvalidConfigException e, Map<String, String> env) {
+        String message = Redaction.text(e.getMessage(), env);
+        return message.equals(e.getMessage()) ? e : new InvalidConfigException(message);
     }
 
     /**
@@ -251,10 +274,7 @@ public record TimbreConfig(
      */
     private static DatabaseSettings database(Reader in, DatabaseSecretReader secrets) {
         String dbUrl = in.required("TIMBRE_DB_URL");
-        if (!dbUrl.startsWith("jdbc:postgresql:")) {
-            throw new InvalidConfigException("TIMBRE_DB_URL must start with jdbc:postgresql:, was \""
-                    + maskUrlPassword(dbUrl) + "\"");
-        }
+        PostgresUrl.check("TIMBRE_DB_URL", dbUrl);
         Optional<String> secretArn = in.optional("TIMBRE_DB_SECRET_ARN");
         if (secretArn.isEmpty()) {
             return new DatabaseSettings(dbUrl, in.required("TIMBRE_DB_USER"), in.optional("TIMBRE_DB_PASSWORD"));
@@ -279,22 +299,29 @@ public record TimbreConfig(
      * (queue {@code TIMBRE_AMQP_QUEUE}, default {@code voice_processing}), else straight to {@code TIMBRE_QUEUE_URL}.
      */
     public static PublishSettings publishingFromEnv(Map<String, String> env) {
-        Reader in = new Reader(env);
-        Optional<String> amqpUrl = in.optional("TIMBRE_AMQP_URL");
-        amqpUrl.ifPresent(u -> {
-            if (!u.startsWith("amqp://") && !u.startsWith("amqps://")) {
-                throw new InvalidConfigException("TIMBRE_AMQP_URL must start with amqp:// or amqps://");
-            }
-        });
-        String queue = in.optional("TIMBRE_AMQP_QUEUE").orElse("voice_processing");
-        return new PublishSettings(amqpUrl, queue);
+        try {
+            Reader in = new Reader(env);
+            Optional<String> amqpUrl = in.optional("TIMBRE_AMQP_URL");
+            amqpUrl.ifPresent(u -> {
+                try {
+                    AmqpUrl.parse(u);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidConfigException("TIMBRE_AMQP_URL " + e.getMessage() + ", was \""
+                            + Redaction.url(u) + "\"");
+                }
+            });
+            String queue = in.optional("TIMBRE_AMQP_QUEUE").orElse("voice_processing");
+            return new PublishSettings(amqpUrl, queue);
+        } catch (InvalidConfigException e) {
+            throw redacted(e, env);
+        }
     }
 
     /** Database connection settings; {@code toString} masks the password. */
     public record DatabaseSettings(String url, String user, Optional<String> password) {
         @Override
         public String toString() {
-            return "DatabaseSettings[url=" + maskUrlPassword(url) + ", user=" + user + ", password="
+            return "DatabaseSettings[url=" + Redaction.url(url) + ", user=" + Redaction.url(user) + ", password="
                     + (password.isPresent() ? "****" : "<none>") + "]";
         }
     }
@@ -303,8 +330,8 @@ public record TimbreConfig(
     public record PublishSettings(Optional<String> amqpUrl, String amqpQueue) {
         @Override
         public String toString() {
-            return "PublishSettings[amqpUrl=" + amqpUrl.map(u -> u.replaceAll("//[^@/]*@", "//****@")).orElse("<none>")
-                    + ", amqpQueue=" + amqpQueue + "]";
+            return "PublishSettings[amqpUrl=" + amqpUrl.map(Redaction::url).orElse("<none>")
+                    + ", amqpQueue=" + Redaction.url(amqpQueue) + "]";
         }
     }
 
@@ -314,7 +341,7 @@ public record TimbreConfig(
             Path dir = workingDir.resolve(configured.get()).normalize();
             if (!Files.isDirectory(dir)) {
                 throw new InvalidConfigException("TIMBRE_CONVERTER_DIR must be an existing directory, was \""
-                        + configured.get() + "\"");
+                        + Redaction.value("TIMBRE_CONVERTER_DIR", configured.get()) + "\"");
             }
             return dir;
         }
@@ -329,7 +356,7 @@ public record TimbreConfig(
     private static void requireBucketName(String variable, String name) {
         if (!BUCKET_NAME.matcher(name).matches() || name.contains("..")) {
             throw new InvalidConfigException(variable + " must hold valid S3 bucket names (3..63 of a-z 0-9 . -), "
-                    + "was \"" + name + "\"");
+                    + "was \"" + Redaction.value(variable, name) + "\"");
         }
     }
 
@@ -339,18 +366,18 @@ public record TimbreConfig(
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
                 throw new InvalidConfigException(variable + " must be an http(s) URL with a host, was \""
-                        + value + "\"");
+                        + Redaction.value(variable, value) + "\"");
             }
             return uri;
         } catch (URISyntaxException e) {
+            // getReason(), not getMessage(): the message repeats the whole input
             throw new InvalidConfigException(variable + " is not a valid URL: " + e.getReason() + ", was \""
-                    + value + "\"");
+                    + Redaction.value(variable, value) + "\"");
         }
     }
 
-    /** Hides {@code password=...} inside a JDBC URL (pgjdbc accepts credentials as URL parameters). */
-    static String maskUrlPassword(String jdbcUrl) {
-        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1****");
+    private static String shown(URI uri) {
+        return Redaction.url(uri.toString());
     }
 
     /** Typed access to the environment map; blank values count as unset. */
@@ -382,7 +409,8 @@ public record TimbreConfig(
                 return value;
             } catch (NumberFormatException e) {
                 throw new InvalidConfigException(name + " must be a whole number from " + min + " to "
-                        + (max == Long.MAX_VALUE ? "2^63-1" : String.valueOf(max)) + ", was \"" + raw.get() + "\"");
+                        + (max == Long.MAX_VALUE ? "2^63-1" : String.valueOf(max)) + ", was \""
+                        + Redaction.value(name, raw.get()) + "\"");
             }
         }
 
@@ -398,7 +426,8 @@ public record TimbreConfig(
                 }
                 return value;
             } catch (NumberFormatException e) {
-                throw new InvalidConfigException(name + " must be a positive number, was \"" + raw.get() + "\"");
+                throw new InvalidConfigException(name + " must be a positive number, was \""
+                        + Redaction.value(name, raw.get()) + "\"");
             }
         }
     }

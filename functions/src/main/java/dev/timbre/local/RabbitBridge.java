@@ -2,6 +2,7 @@ package dev.timbre.local;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.timbre.config.Redaction;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -42,7 +43,7 @@ final class RabbitBridge implements JobPublisher {
         if (amqpUrl == null || amqpUrl.isBlank()) {
             return Optional.empty();
         }
-        String shown = amqpUrl.replaceAll("//[^@/]*@", "//***@");
+        String shown = Redaction.url(amqpUrl);
         ConnectionFactory factory = new ConnectionFactory();
         Connection probe;
         try {
@@ -50,7 +51,8 @@ final class RabbitBridge implements JobPublisher {
             factory.setConnectionTimeout(3_000);
             probe = factory.newConnection("timbre-local-publisher");
         } catch (Exception e) {
-            console.println("rabbitmq:   " + shown + " does not answer (" + e.getMessage() + ")");
+            // a malformed URL's exception quotes it whole
+            console.println("rabbitmq:   " + shown + " does not answer (" + Redaction.text(e.getMessage(), env) + ")");
             return Optional.empty();
         }
         Path classes = home.resolve("bridge/target/classes");

@@ -1,6 +1,7 @@
 package dev.timbre.bridge.config;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -85,21 +86,32 @@ public record BridgeConfig(
      * @throws BridgeConfigException naming the first missing or malformed variable
      */
     public static BridgeConfig fromEnv(Map<String, String> env) {
+        try {
+            return read(env);
+        } catch (BridgeConfigException e) {
+            // the last line of defence: whatever a check put in the message, this environment's secrets (secret
+            // variables, URL user-info, password parameters, any 6-character piece of one) leave as ****
+            return throwRedacted(e, env);
+        }
+    }
+
+    private static BridgeConfig throwRedacted(BridgeConfigException e, Map<String, String> env) {
+        String problem = Redaction.text(e.problem(), env);
+        throw problem.equals(e.problem()) ? e : new BridgeConfigException(e.variable(), problem);
+    }
+
+    private static BridgeConfig read(Map<String, String> env) {
         Reader r = new Reader(env);
-        URI amqpUri = r.required("TIMBRE_AMQP_URL", v -> {
-            URI u = URI.create(v);
-            String scheme = String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT);
-            if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
-                throw new IllegalArgumentException("scheme must be amqp or amqps");
-            }
-            if (u.getHost() == null) {
-                throw new IllegalArgumentException("no host");
-            }
-            return u;
-        });
+        // checked as RabbitMQ's ConnectionFactory.setUri will read it, with reasons that never quote the URL
+        URI amqpUri = r.required("TIMBRE_AMQP_URL", AmqpUrl::parse);
         String queue = r.optional("TIMBRE_AMQP_QUEUE", Reader::name, "voice_processing");
-        QueueType queueType = r.optional("TIMBRE_BRIDGE_QUEUE_TYPE",
-                v -> QueueType.valueOf(v.toUpperCase(Locale.ROOT)), QueueType.QUORUM);
+        QueueType queueType = r.optional("TIMBRE_BRIDGE_QUEUE_TYPE", v -> {
+            try {
+                return QueueType.valueOf(v.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) { // its message repeats the value, upper-cased
+                throw new IllegalArgumentException("must be quorum or classic");
+            }
+        }, QueueType.QUORUM);
         String dlx = r.optional("TIMBRE_BRIDGE_DLX", Reader::name, queue + ".dlx");
         String dlq = r.optional("TIMBRE_BRIDGE_DLQ", Reader::name, queue + ".dlq");
         URI queueUrl = r.required("TIMBRE_QUEUE_URL", Reader::httpUri);
@@ -139,10 +151,13 @@ public record BridgeConfig(
                 prefetch, linger, inFlight, port, groupHeader, shutdown, recovery, logFormat);
     }
 
-    /** Effective values, one {@code key=value} per entry, passwords and secret keys masked. */
+    /**
+     * Effective values, one {@code key=value} per entry, passwords and secret keys masked: every value passes
+     * {@link Redaction#url}, so even a name that holds a URL with credentials is shown without them.
+     */
     public Map<String, String> describe() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("TIMBRE_AMQP_URL", maskUserInfo(amqpUri));
+        m.put("TIMBRE_AMQP_URL", amqpUri.toString());
         m.put("TIMBRE_AMQP_QUEUE", amqpQueue);
         m.put("TIMBRE_BRIDGE_QUEUE_TYPE", queueType.name().toLowerCase(Locale.ROOT));
         m.put("TIMBRE_BRIDGE_DLX", deadLetterExchange);
@@ -159,22 +174,13 @@ public record BridgeConfig(
         m.put("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", Long.toString(shutdownTimeout.toMillis()));
         m.put("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", Long.toString(recoveryInterval.toMillis()));
         m.put("TIMBRE_LOG_FORMAT", logFormat);
+        m.replaceAll((name, value) -> Redaction.url(value));
         return m;
     }
 
     @Override
     public String toString() {
         return "BridgeConfig" + describe();
-    }
-
-    static String maskUserInfo(URI uri) {
-        String userInfo = uri.getRawUserInfo();
-        if (userInfo == null || !userInfo.contains(":")) {
-            return uri.toString();
-        }
-        String user = userInfo.substring(0, userInfo.indexOf(':'));
-        return uri.getScheme() + "://" + user + ":****@" + uri.getHost() + (uri.getPort() >= 0 ? ":" + uri.getPort() : "")
-                + (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     }
 
     /** Reads one variable at a time and turns any parse failure into a one-line error naming it. */
@@ -208,10 +214,12 @@ public record BridgeConfig(
                 return parse.apply(value);
             } catch (BridgeConfigException e) {
                 throw e;
-            } catch (RuntimeException e) {
-                String shown = name.contains("SECRET") || name.contains("PASSWORD") ? "****" : value;
+            } catch (IllegalArgumentException e) {
+                // our own checks' reasons (they never quote the value); the value itself only as Redaction shows it
                 throw new BridgeConfigException(name, (e.getMessage() == null ? "is malformed" : e.getMessage())
-                        + " (got '" + shown + "')");
+                        + " (got '" + Redaction.value(name, value) + "')");
+            } catch (RuntimeException e) {
+                throw new BridgeConfigException(name, "is malformed (got '" + Redaction.value(name, value) + "')");
             }
         }
 
@@ -236,7 +244,12 @@ public record BridgeConfig(
         }
 
         static URI httpUri(String v) {
-            URI u = URI.create(v);
+            URI u;
+            try {
+                u = new URI(v);
+            } catch (URISyntaxException e) { // getReason(), not getMessage(): the message repeats the whole input
+                throw new IllegalArgumentException("is not a valid URL (" + e.getReason() + ")");
+            }
             String scheme = String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null) {
                 throw new IllegalArgumentException("must be an http(s) URL");

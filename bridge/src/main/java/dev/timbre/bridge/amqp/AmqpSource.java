@@ -157,6 +157,10 @@ public final class AmqpSource implements AutoCloseable {
                 c.addShutdownListener(cause -> {
                     if (!cause.isInitiatedByApplication()) {
                         generation.incrementAndGet();
+                        Session s = session;
+                        if (s != null) {
+                            s.acker().forgetDeliveries(); // the channel lives on through recovery, its tags do not
+                        }
                     }
                 });
                 connection = c;
@@ -309,7 +313,7 @@ public final class AmqpSource implements AutoCloseable {
                                    byte[] body) {
             metrics.received(envelope.isRedeliver());
             acker.register(envelope.getDeliveryTag());
-            long withheld = bodySizeGuard.withheldBodySize(getChannel().getChannelNumber(), envelope.getDeliveryTag());
+            long withheld = bodySizeGuard.withheldBodySize(properties);
             if (withheld >= 0) {
                 refuseOversize(acker, envelope.getDeliveryTag(), properties, withheld);
                 return;

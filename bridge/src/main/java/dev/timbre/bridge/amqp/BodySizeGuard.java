@@ -3,6 +3,7 @@ package dev.timbre.bridge.amqp;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.WriteListener;
 import com.rabbitmq.client.impl.AMQConnection;
+import com.rabbitmq.client.impl.AMQImpl;
 import com.rabbitmq.client.impl.Frame;
 import com.rabbitmq.client.impl.FrameHandler;
 import com.rabbitmq.client.impl.FrameHandlerFactory;
@@ -11,8 +12,10 @@ import java.net.InetAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * Keeps message bodies above a bound out of the bridge's memory, without closing the connection.
@@ -22,26 +25,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * redelivers the same message, and the bridge loops on it for ever (while every other unacked delivery is
  * redelivered each time). Here the frames are screened as they are read: a {@code basic.deliver} whose content
  * header announces more than {@code maxBodyBytes} is passed on with a body size of 0, its body frames (each at most
- * {@code frame_max}, 128 KiB by default) are read and dropped, and its channel and delivery tag are remembered. The
- * consumer then gets an empty body, asks {@link #withheldBodySize}, and settles the message without ever holding
- * it: memory per delivery stays at most {@code maxBodyBytes} whatever the broker's maximum message size.
+ * {@code frame_max}, 128 KiB by default) are read and dropped, and its properties get a header whose name holds a
+ * random per-process nonce (so no publisher can forge it) with the announced size. The consumer then gets an
+ * empty body, asks {@link #withheldBodySize}, and settles the message without ever holding it: memory per delivery
+ * stays at most {@code maxBodyBytes} whatever the broker's maximum message size. The mark travels with the
+ * delivery rather than in a table keyed by delivery tag, because after a recovery the client offsets the tags the
+ * application sees from those on the wire.
  *
  * <p>Only the blocking socket frame handler (the client's default) reads frames through {@link FrameHandler#readFrame},
  * so the bridge must not switch the factory to NIO or Netty.
  *
  * <p>Thread-safety: each connection's frames are read by its one reader thread, which owns the per-handler state;
- * the registry of withheld deliveries is concurrent (the consumer thread takes from it).
+ * {@link #withheldBodySize} is pure.
  */
 final class BodySizeGuard {
 
     private static final int BASIC_CLASS = 60;
     private static final int BASIC_DELIVER = 60;
 
-    private record DeliveryKey(int channel, long deliveryTag) {
-    }
-
     private final long maxBodyBytes;
-    private final Map<DeliveryKey, Long> withheld = new ConcurrentHashMap<>();
+    private final String markHeader = "x-timbre-withheld-body-bytes-" + UUID.randomUUID();
 
     BodySizeGuard(long maxBodyBytes) {
         this.maxBodyBytes = maxBodyBytes;
@@ -53,26 +56,19 @@ final class BodySizeGuard {
 
     /** Wraps every frame handler the client creates: the first connection and each one recovery makes. */
     FrameHandlerFactory wrap(FrameHandlerFactory real) {
-        return (address, connectionName) -> {
-            // A new connection: delivery tags of the old one mean nothing any more (they restart at 1).
-            withheld.clear();
-            return new ScreeningFrameHandler(real.create(address, connectionName));
-        };
+        return (address, connectionName) -> new ScreeningFrameHandler(real.create(address, connectionName));
     }
 
-    /**
-     * The announced body size of a delivery whose body was dropped unread, or -1 for an ordinary delivery. Each
-     * withheld delivery is reported once.
-     */
-    long withheldBodySize(int channel, long deliveryTag) {
-        Long size = withheld.remove(new DeliveryKey(channel, deliveryTag));
-        return size == null ? -1 : size;
+    /** The announced body size of a delivery whose body was dropped unread, or -1 for an ordinary delivery. */
+    long withheldBodySize(AMQP.BasicProperties properties) {
+        Map<String, Object> headers = properties.getHeaders();
+        return headers != null && headers.get(markHeader) instanceof Long size ? size : -1;
     }
 
     private final class ScreeningFrameHandler implements FrameHandler {
         private final FrameHandler delegate;
         // Owned by the connection's reader thread.
-        private final Map<Integer, Long> deliverAwaitingHeader = new HashMap<>();
+        private final Set<Integer> deliverAwaitingHeader = new HashSet<>();
         private final Map<Integer, Long> bodyBytesToDrop = new HashMap<>();
 
         ScreeningFrameHandler(FrameHandler delegate) {
@@ -89,26 +85,26 @@ final class BodySizeGuard {
                 int channel = frame.getChannel();
                 switch (frame.getType()) {
                     case AMQP.FRAME_METHOD -> {
-                        long tag = deliveryTagIfDeliver(frame.getPayload());
-                        if (tag >= 0) {
-                            deliverAwaitingHeader.put(channel, tag);
+                        if (isDeliver(frame.getPayload())) {
+                            deliverAwaitingHeader.add(channel);
                         } else {
                             deliverAwaitingHeader.remove(channel);
                         }
                         return frame;
                     }
                     case AMQP.FRAME_HEADER -> {
-                        Long tag = deliverAwaitingHeader.remove(channel);
-                        byte[] payload = frame.getPayload();
-                        long bodySize = ByteBuffer.wrap(payload, 4, 8).getLong(); // after class id and weight
-                        if (tag == null || bodySize <= maxBodyBytes) {
+                        boolean delivery = deliverAwaitingHeader.remove(channel);
+                        long bodySize = ByteBuffer.wrap(frame.getPayload(), 4, 8).getLong(); // after class, weight
+                        if (!delivery || bodySize <= maxBodyBytes) {
                             return frame;
                         }
-                        withheld.put(new DeliveryKey(channel, tag), bodySize);
                         bodyBytesToDrop.put(channel, bodySize);
-                        byte[] empty = payload.clone();
-                        ByteBuffer.wrap(empty, 4, 8).putLong(0L); // same properties, no body follows
-                        return new Frame(AMQP.FRAME_HEADER, channel, empty);
+                        AMQP.BasicProperties props = (AMQP.BasicProperties) AMQImpl.readContentHeaderFrom(
+                                frame.getInputStream());
+                        Map<String, Object> headers = new HashMap<>(
+                                props.getHeaders() == null ? Map.of() : props.getHeaders());
+                        headers.put(markHeader, bodySize);
+                        return props.builder().headers(headers).build().toFrame(channel, 0L); // no body follows
                     }
                     case AMQP.FRAME_BODY -> {
                         Long left = bodyBytesToDrop.get(channel);
@@ -130,21 +126,10 @@ final class BodySizeGuard {
             }
         }
 
-        /** basic.deliver: class, method, consumer-tag (short string), then the delivery tag; -1 for other methods. */
-        private static long deliveryTagIfDeliver(byte[] payload) {
-            if (payload.length < 5) {
-                return -1;
-            }
+        /** A method frame starts with its class and method ids. */
+        private static boolean isDeliver(byte[] payload) {
             ByteBuffer b = ByteBuffer.wrap(payload);
-            if (b.getShort() != BASIC_CLASS || b.getShort() != BASIC_DELIVER) {
-                return -1;
-            }
-            int consumerTagLength = b.get() & 0xFF;
-            if (b.remaining() < consumerTagLength + 8) {
-                return -1;
-            }
-            b.position(b.position() + consumerTagLength);
-            return b.getLong();
+            return payload.length >= 4 && b.getShort() == BASIC_CLASS && b.getShort() == BASIC_DELIVER;
         }
 
         @Override

@@ -346,23 +346,37 @@ public final class AmqpSource implements AutoCloseable {
                     config.deadLetterExchange(), reason);
         } else {
             acker.reject(tag, true);
-            haltReason = reason;
-            log.error("message {} requeued and consuming of {} stopped: {}; the queue does not verifiably "
-                    + "dead-letter to {}, so rejecting it could drop it. Move it by hand (or give the queue "
-                    + "x-dead-letter-exchange={}) and restart the bridge", properties.getMessageId(),
-                    config.amqpQueue(), reason, config.deadLetterExchange(), config.deadLetterExchange());
-            scheduler.execute(() -> {
-                Session s = session;
-                try {
-                    s.consuming().set(false);
-                    s.channel().basicCancel(s.consumerTag());
-                } catch (Exception e) {
-                    log.debug("basic.cancel failed: {}", e.toString());
-                }
-            });
+            log.error("message {} requeued: {}; the queue does not verifiably dead-letter to {}, so rejecting it "
+                    + "could drop it. Move it by hand (or declare the queue with x-dead-letter-exchange={}) and "
+                    + "restart the bridge", properties.getMessageId(), reason, config.deadLetterExchange(),
+                    config.deadLetterExchange());
+            halt("message " + properties.getMessageId() + " too large to forward and no verified dead-letter route");
         }
         metrics.settled();
     }
+
+    /**
+     * Stops consuming for good, for a fault that redelivery would only repeat; {@code /healthz} turns 503 and the
+     * messages in flight are still settled. Only a restart (after an operator's fix) consumes again.
+     */
+    private void halt(String reason) {
+        if (haltReason != null) {
+            return;
+        }
+        haltReason = reason;
+        metrics.halted();
+        log.error("consuming of {} stopped: {}", config.amqpQueue(), reason);
+        scheduler.execute(() -> {
+            Session s = session;
+            try {
+                s.consuming().set(false);
+                s.channel().basicCancel(s.consumerTag());
+            } catch (Exception e) {
+                log.debug("basic.cancel failed: {}", e.toString());
+            }
+        });
+    }
+
 
     /** Settles one delivery through its channel's acker. */
     private final class AmqpSettler implements DeliverySettler {
@@ -408,12 +422,19 @@ public final class AmqpSource implements AutoCloseable {
                 return;
             }
             DeadLetterPublisher publisher = deadLetters;
-            if (publisher != null && publisher.publish(body, properties, code, reason)) {
+            DeadLetterPublisher.Outcome outcome = publisher == null ? DeadLetterPublisher.Outcome.FAILED
+                    : publisher.publish(body, properties, code, reason);
+            if (outcome == DeadLetterPublisher.Outcome.CONFIRMED) {
                 acker.ack(tag);
                 metrics.deadLettered(code);
             } else {
                 // Never drop it: back to the queue, to be tried again.
                 acker.reject(tag, true);
+                if (outcome == DeadLetterPublisher.Outcome.UNROUTABLE) {
+                    // Redelivering it would only loop: stop where an operator sees it.
+                    halt("dead-letter exchange " + config.deadLetterExchange() + " routes nothing to "
+                            + config.deadLetterQueue() + " (message " + properties.getMessageId() + " returned)");
+                }
             }
             metrics.settled();
         }

@@ -32,25 +32,26 @@ final class QueueTopology {
 
     /**
      * @return true when the consumed queue verifiably dead-letters to the configured exchange (declared here now, or
-     *     earlier with exactly the arguments the bridge uses); false when that cannot be known (an operator's queue,
+     *     earlier with exactly the arguments the bridge uses) and that exchange is the fanout bound to the
+     *     dead-letter queue; false when that cannot be known (an operator's queue,
      *     a dead-letter exchange set by policy), so a {@code basic.reject} without requeue might drop a message
      */
     boolean ensure(Connection connection) throws IOException, TimeoutException {
         Map<String, Object> typeArgs = Map.of("x-queue-type", type(config.queueType()));
-        withChannel(connection, ch -> {
+        boolean deadLetterRouteOk = withChannel(connection, ch -> {
             ch.exchangeDeclare(config.deadLetterExchange(), BuiltinExchangeType.FANOUT, true);
             ch.queueDeclare(config.deadLetterQueue(), true, false, false, typeArgs);
             ch.queueBind(config.deadLetterQueue(), config.deadLetterExchange(), "");
         }, "dead-letter exchange/queue " + config.deadLetterExchange() + " -> " + config.deadLetterQueue());
         if (exists(connection, config.amqpQueue())) {
-            return declaredAsTheBridgeWould(connection);
+            return deadLetterRouteOk && declaredAsTheBridgeWould(connection);
         }
         Map<String, Object> args = queueArguments(config.queueType());
         withChannel(connection, ch -> ch.queueDeclare(config.amqpQueue(), true, false, false, args),
                 "queue " + config.amqpQueue());
         log.info("declared {} queue {} with dead-letter exchange {}", type(config.queueType()), config.amqpQueue(),
                 config.deadLetterExchange());
-        return declaredAsTheBridgeWould(connection);
+        return deadLetterRouteOk && declaredAsTheBridgeWould(connection);
     }
 
     private Map<String, Object> queueArguments(BridgeConfig.QueueType queueType) {
@@ -107,14 +108,17 @@ final class QueueTopology {
         }
     }
 
-    private static void withChannel(Connection connection, ChannelWork work, String what)
+    /** @return false when it exists with other arguments (then used as it is) */
+    private static boolean withChannel(Connection connection, ChannelWork work, String what)
             throws IOException, TimeoutException {
         Channel ch = connection.createChannel();
         try {
             work.run(ch);
+            return true;
         } catch (IOException e) {
             // Exists with other arguments: an operator's choice we respect rather than fail on.
             log.warn("could not declare {} as configured, using it as it is: {}", what, rootMessage(e));
+            return false;
         } finally {
             if (ch.isOpen()) {
                 ch.close();

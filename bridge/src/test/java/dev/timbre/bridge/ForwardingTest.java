@@ -130,7 +130,7 @@ class ForwardingTest extends BridgeHarness {
     @Test
     void poisonEntriesAmongGoodOnesAreDeadLetteredWithReasonAndTheRestForwarded() throws Exception {
         // given good messages around two that SQS cannot take, both refused before sending: a control character
-        // (SQS would refuse it) and a body over 1 MiB. SqsBatchSenderTest covers an entry SQS itself refuses.
+        // (SQS would refuse it; dead-lettered as a copy with the reason) and a body over 1 MiB (rejected unread). SqsBatchSenderTest covers an entry SQS itself refuses.
         String queue = rabbit.uniqueQueue("poison");
         URI queueUrl = sqs.createQueue(queue);
         start(new BridgeEnv(Rabbit.PORT, queue, sqs.endpoint(), queueUrl).with("TIMBRE_BRIDGE_LINGER_MS", "200"));
@@ -168,8 +168,11 @@ class ForwardingTest extends BridgeHarness {
         assertEquals("InvalidMessageContents", charHeaders.get("x-timbre-dead-letter-code").toString());
         assertTrue(charHeaders.get("x-timbre-dead-letter-reason").toString().contains("U+0001"),
                 charHeaders.get("x-timbre-dead-letter-reason").toString());
-        assertEquals("MessageTooLong", dead.get("poison-big").getProps().getHeaders()
-                .get("x-timbre-dead-letter-code").toString());
+        // the body over 1 MiB is never read by the bridge: RabbitMQ dead-letters the original on its reject
+        GetResponse big = dead.get("poison-big");
+        assertEquals(1_048_577, big.getBody().length, "the original, whole");
+        assertTrue(big.getProps().getHeaders().get("x-death").toString().contains("reason=rejected"),
+                big.getProps().getHeaders().toString());
         assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("InvalidMessageContents") == 1));
         assertTrue(Poll.until(TIMEOUT, () -> bridge.metrics().deadLetteredCount("MessageTooLong") == 1));
         assertEquals(0, rabbit.ready(queue));

@@ -281,6 +281,21 @@ class TemplateRulesTest {
         }
 
         @Test
+        void gpuInstancesKeepTasksAwayFromTheInstanceRole() {
+            // The instance role can do what the ECS agent does; a task must reach only its own task role. awsvpc
+            // tasks are cut off from IMDS by the agent flag, anything in a bridge or container network by the IMDSv2
+            // hop limit of 1 (the extra hop through the container network exceeds it; host processes keep it).
+            Map<String, Object> data = Template.map(template.properties("GpuLaunchTemplate").get("LaunchTemplateData"),
+                    "LaunchTemplateData");
+            Map<String, Object> metadata = Template.map(data.get("MetadataOptions"), "MetadataOptions");
+            assertEquals("required", metadata.get("HttpTokens"), "IMDSv2 only");
+            assertEquals(1, metadata.get("HttpPutResponseHopLimit"), "tokens do not leave the host network");
+            String userData = String.valueOf(data.get("UserData"));
+            assertTrue(userData.contains("ECS_AWSVPC_BLOCK_IMDS=true"), "ECS agent blocks IMDS for awsvpc tasks: " + userData);
+            assertTrue(userData.contains("/etc/ecs/ecs.config"), userData);
+        }
+
+        @Test
         void gpuWorkerScalesOnBacklogPerTaskAndCanReachZero() {
             Map<String, Object> target = template.properties("GpuWorkerScalableTarget");
             forEveryChoice(target.get("MinCapacity"), null, "MinCapacity >= 0", (m, x) -> m.signum() >= 0);

@@ -87,6 +87,15 @@ final class SubmitCommand implements Callable<Integer> {
         try (JobPublisher publisher = publisher(config, publishing)) {
             publisher.publish(JSON.writeValueAsString(message));
             where = publisher.description();
+        } catch (Exception notPublished) {
+            // No message will ever carry this job: finish its row rather than leave it PENDING for ever.
+            try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
+                    config.dbPassword().orElse(null), 1)) {
+                new PostgresJobStore(ds).fail(jobId, "not published: " + notPublished.getMessage());
+            } catch (RuntimeException alsoFailed) {
+                notPublished.addSuppressed(alsoFailed);
+            }
+            throw notPublished;
         }
         ObjectNode out = JSON.createObjectNode();
         out.put("job_id", jobId.toString());

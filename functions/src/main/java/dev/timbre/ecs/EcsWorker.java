@@ -48,8 +48,11 @@ import java.util.function.BiFunction;
  *       messages, which are released at once (visibility 0) so another worker takes them now instead of after
  *       the timeout. Jobs still running keep running until the JVM exits; their redelivery is harmless
  *       (the job row and the point id make every job idempotent).</li>
- *   <li><b>Health.</b> {@link #healthy()} is true while the loop runs, is not stopping, and has either a batch in
- *       flight or polled recently.</li>
+ *   <li><b>Health.</b> {@link #healthy()} reflects progress, not only liveness: it is false once a job has run
+ *       longer than {@code maxBatchTime} (no batch waits for it that long, so a native call hangs and holds a
+ *       worker thread for good), once a batch has not returned within {@code maxBatchTime} plus the poll bound, or
+ *       once the idle loop has not polled within the poll bound ({@code 3 × pollWait + 30 s}); ECS then replaces
+ *       the task. Also false while stopping.</li>
  * </ul>
  *
  * <p>Thread-safety: {@link #run()} on one thread (the loop); {@link #shutdown} and {@link #healthy()} from any.
@@ -100,7 +103,7 @@ public final class EcsWorker implements Runnable {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Thread loopThread;
-    private volatile boolean processing;
+    private volatile Instant batchStartedAt; // null between batches
     private volatile Instant lastPoll;
 
     public EcsWorker(SqsClient sqs, String queueUrl, BatchProcessor batches, PipelineMetrics metrics,
@@ -175,7 +178,7 @@ public final class EcsWorker implements Runnable {
             return;
         }
 
-        processing = true;
+        batchStartedAt = clock.instant();
         ScheduledFuture<?> heartbeat = heartbeats.scheduleAtFixedRate(() -> extendVisibility(receipts),
                 settings.heartbeatInterval().toMillis(), settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
         BatchOutcome outcome;
@@ -183,7 +186,7 @@ public final class EcsWorker implements Runnable {
             outcome = batches.process(messages, fifo, clock.instant().plus(settings.maxBatchTime()));
         } finally {
             heartbeat.cancel(false);
-            processing = false;
+            batchStartedAt = null;
         }
         Thread.interrupted(); // a shutdown interrupt ended the batch early; the SQS calls below must still run
         metrics.flush();
@@ -303,12 +306,21 @@ public final class EcsWorker implements Runnable {
         }
     }
 
-    /** For {@code /healthz}. */
+    /** For {@code /healthz}; see the class comment for the bounds. */
     public boolean healthy() {
         if (stopping.get() || stopped.getCount() == 0 || loopThread == null) {
             return false;
         }
-        Duration sincePoll = Duration.between(lastPoll, clock.instant());
-        return processing || sincePoll.compareTo(settings.pollWait().multipliedBy(3).plusSeconds(30)) < 0;
+        Instant now = clock.instant();
+        Optional<Instant> oldestJob = batches.oldestRunningStart();
+        if (oldestJob.isPresent() && Duration.between(oldestJob.get(), now).compareTo(settings.maxBatchTime()) > 0) {
+            return false;
+        }
+        Duration pollBound = settings.pollWait().multipliedBy(3).plusSeconds(30);
+        Instant batchStart = batchStartedAt;
+        if (batchStart != null) {
+            return Duration.between(batchStart, now).compareTo(settings.maxBatchTime().plus(pollBound)) < 0;
+        }
+        return Duration.between(lastPoll, now).compareTo(pollBound) < 0;
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +58,9 @@ public final class BatchProcessor {
     private final DeadLetterQueue deadLetters;
     private final PipelineMetrics metrics;
     private final Clock clock;
+    // Start of every record running now, keyed by a token per run (a message may be received twice). A job that
+    // outlives its batch's deadline keeps running on its thread; this is how health still sees it.
+    private final Map<Object, Instant> running = new ConcurrentHashMap<>();
 
     public BatchProcessor(WorkerPool pool, JobMessageParser parser, JobProcessor jobs, DeadLetterQueue deadLetters,
                           PipelineMetrics metrics, Clock clock) {
@@ -66,6 +70,11 @@ public final class BatchProcessor {
         this.deadLetters = deadLetters;
         this.metrics = metrics;
         this.clock = clock;
+    }
+
+    /** When the longest-running record still running started (a hung native call shows here), if any runs. */
+    public Optional<Instant> oldestRunningStart() {
+        return running.values().stream().min(Instant::compareTo);
     }
 
     /** True for a FIFO queue's ARN or URL. */
@@ -196,6 +205,8 @@ public final class BatchProcessor {
         }
         started.add(m.messageId());
         MDC.put("message_id", m.messageId());
+        Object run = new Object();
+        running.put(run, clock.instant());
         try {
             JobMessage job;
             try {
@@ -206,6 +217,7 @@ public final class BatchProcessor {
             JobOutcome outcome = jobs.process(job, m.receiveCount());
             return new RecordOutcome(m.messageId(), outcome.disposition(), outcome.detail());
         } finally {
+            running.remove(run);
             MDC.remove("message_id");
         }
     }

@@ -137,6 +137,55 @@ class EcsWorkerTest {
         }
     }
 
+    @Test
+    void healthTurnsRedWhileAJobHangsPastTheBatchBoundAndGreenWhenItEnds() throws Exception {
+        // given a worker whose batches may take 2 s, and a job whose extraction blocks (as a hung native call would)
+        String queue = harness.sqs.createQueue("ecs-hang-" + UUID.randomUUID().toString().substring(0, 8),
+                Duration.ofSeconds(30));
+        byte[] hangingAudio = PipelineHarness.voiceWav(403, 1.0);
+        UUID hung = harness.submit("voice-hang", hangingAudio);
+        RecordingEmbedder embedder = new RecordingEmbedder(PipelineHarness.extractor());
+        embedder.holdBack(hangingAudio);
+        EcsWorker worker = new EcsWorker(harness.sqsClient, queue, harness.batches(harness.pool(1), embedder, 50),
+                harness.metrics, new EcsWorker.Settings(10, Duration.ofSeconds(1), Duration.ofSeconds(30),
+                Duration.ofSeconds(10), Duration.ofSeconds(2)), Clock.systemUTC());
+        Thread loop = new Thread(worker, "ecs-test-loop");
+        try (HealthServer health = HealthServer.start(0, worker::healthy)) {
+            loop.start();
+            awaitStatus(health, 200, "polling, nothing running");
+
+            // when the job hangs past the bound: the batch gives up on it, the loop polls on, the thread stays stuck
+            send(queue, PipelineHarness.body(hung, "voice-hang"));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (harness.job(hung).status() != JobStatus.PROCESSING) {
+                assertTrue(System.nanoTime() < deadline, "job picked up");
+                loop.join(20);
+            }
+
+            // then /healthz answers 503 (ECS replaces the task) while it hangs, and 200 again once it ended
+            awaitStatus(health, 503, "a job hangs longer than the batch bound");
+            embedder.releaseAll();
+            awaitStatus(health, 200, "the job ended");
+        } finally {
+            embedder.releaseAll();
+            worker.shutdown(Duration.ofSeconds(5));
+            loop.join(TimeUnit.SECONDS.toMillis(10));
+        }
+    }
+
+    private static void awaitStatus(HealthServer health, int expected, String what) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(45).toNanos();
+        int last = -1;
+        while (System.nanoTime() < deadline) {
+            last = status(health);
+            if (last == expected) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        assertEquals(expected, last, what);
+    }
+
     private static int status(HealthServer health) throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + health.port() + "/healthz")).build(),

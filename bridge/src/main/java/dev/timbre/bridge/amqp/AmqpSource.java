@@ -12,10 +12,12 @@ import com.rabbitmq.client.ShutdownSignalException;
 import com.rabbitmq.client.impl.recovery.RecordedBinding;
 import com.rabbitmq.client.impl.recovery.RecordedExchange;
 import com.rabbitmq.client.impl.recovery.RecordedQueue;
+import com.rabbitmq.client.impl.FrameHandlerFactory;
 import com.rabbitmq.client.impl.recovery.TopologyRecoveryFilter;
 import dev.timbre.bridge.config.BridgeConfig;
 import dev.timbre.bridge.forward.Delivery;
 import dev.timbre.bridge.forward.DeliverySettler;
+import dev.timbre.bridge.forward.OutboundBatch;
 import dev.timbre.bridge.ops.BridgeMetrics;
 import dev.timbre.bridge.sqs.Backoff;
 import java.io.IOException;
@@ -42,6 +44,11 @@ import org.slf4j.LoggerFactory;
  *   <li>a channel-level error that closes the consuming channel (recovery does not reopen those): a new channel,
  *       acker and consumer replace it.</li>
  *   <li>a failed first connection (not covered by recovery): {@link #connect} retries with backoff.</li>
+ *   <li>a message whose body exceeds SQS's 1 MiB (RabbitMQ 3.x accepts up to 128 MiB): its body is dropped unread
+ *       by {@link BodySizeGuard} and the message is rejected without requeue, so RabbitMQ dead-letters the original
+ *       through the queue's dead-letter exchange. The bridge never holds it, so it cannot run out of memory on it.
+ *       Where the queue does not verifiably dead-letter to the bridge's exchange, a reject could drop the message:
+ *       it is requeued instead and consuming stops ({@code /healthz} 503) until an operator moves it.</li>
  * </ul>
  *
  * <p>Thread-safety: deliveries are handed to the sink on the client's consumer thread, one at a time per channel.
@@ -61,6 +68,12 @@ public final class AmqpSource implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean closing = new AtomicBoolean();
+    // A body above SQS's limit can never be forwarded: it is not read into memory at all.
+    private final BodySizeGuard bodySizeGuard = new BodySizeGuard(OutboundBatch.MAX_BYTES);
+    // Whether basic.reject(requeue=false) lands in the dead-letter queue (see QueueTopology#ensure).
+    private volatile boolean rejectDeadLetters;
+    // Set when an oversize message could not be dead-lettered safely: consuming stops, health goes red.
+    private volatile String haltReason;
     // Bumped whenever the consuming channel is lost: deliveries from an older generation have been requeued.
     private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
 
@@ -88,7 +101,12 @@ public final class AmqpSource implements AutoCloseable {
      */
     public boolean connect(Consumer<Delivery> sink) throws InterruptedException {
         this.sink = sink;
-        ConnectionFactory factory = new ConnectionFactory();
+        ConnectionFactory factory = new ConnectionFactory() {
+            @Override
+            protected synchronized FrameHandlerFactory createFrameHandlerFactory() throws IOException {
+                return bodySizeGuard.wrap(super.createFrameHandlerFactory());
+            }
+        };
         try {
             factory.setUri(config.amqpUri());
         } catch (Exception e) {
@@ -117,6 +135,9 @@ public final class AmqpSource implements AutoCloseable {
         factory.setNetworkRecoveryInterval(config.recoveryInterval().toMillis());
         factory.setRequestedHeartbeat(30);
         factory.setConnectionTimeout(10_000);
+        // Backstop for content the guard does not screen (basic.return of our own dead-letter copies, at most the
+        // guard's bound): anything larger would close the connection rather than fill the heap.
+        factory.setMaxInboundMessageBodySize((int) bodySizeGuard.maxBodyBytes() + 1_048_576);
         for (int attempt = 1; !closing.get(); attempt++) {
             try {
                 Connection c = factory.newConnection("timbre-bridge");
@@ -136,10 +157,14 @@ public final class AmqpSource implements AutoCloseable {
                 c.addShutdownListener(cause -> {
                     if (!cause.isInitiatedByApplication()) {
                         generation.incrementAndGet();
+                        Session s = session;
+                        if (s != null) {
+                            s.acker().forgetDeliveries(); // the channel lives on through recovery, its tags do not
+                        }
                     }
                 });
                 connection = c;
-                topology.ensure(c);
+                rejectDeadLetters = topology.ensure(c);
                 deadLetters = new DeadLetterPublisher(c, config.deadLetterExchange(), config.amqpQueue());
                 session = openSession();
                 log.info("consuming {} (prefetch {})", config.amqpQueue(), config.prefetch());
@@ -158,7 +183,8 @@ public final class AmqpSource implements AutoCloseable {
     public boolean ready() {
         Connection c = connection;
         Session s = session;
-        return c != null && c.isOpen() && s != null && s.channel().isOpen() && s.consuming().get();
+        return c != null && c.isOpen() && s != null && s.channel().isOpen() && s.consuming().get()
+                && haltReason == null;
     }
 
     private Session openSession() throws IOException {
@@ -181,7 +207,7 @@ public final class AmqpSource implements AutoCloseable {
     }
 
     private void scheduleResubscribe(int attempt, boolean newChannel) {
-        if (closing.get()) {
+        if (closing.get() || haltReason != null) {
             return;
         }
         long delay = attempt == 1 ? 0 : backoff.delay(attempt).toMillis();
@@ -193,7 +219,7 @@ public final class AmqpSource implements AutoCloseable {
             return;
         }
         try {
-            topology.ensure(connection);
+            rejectDeadLetters = topology.ensure(connection);
             Session old = session;
             if (newChannel || old == null || !old.channel().isOpen()) {
                 session = openSession();
@@ -287,6 +313,11 @@ public final class AmqpSource implements AutoCloseable {
                                    byte[] body) {
             metrics.received(envelope.isRedeliver());
             acker.register(envelope.getDeliveryTag());
+            long withheld = bodySizeGuard.withheldBodySize(properties);
+            if (withheld >= 0) {
+                refuseOversize(acker, envelope.getDeliveryTag(), properties, withheld);
+                return;
+            }
             sink.accept(new Delivery(body, properties, envelope.isRedeliver(), System.nanoTime(),
                     new AmqpSettler(acker, envelope.getDeliveryTag(), body, properties, generation.get())));
         }
@@ -302,6 +333,50 @@ public final class AmqpSource implements AutoCloseable {
             scheduleResubscribe(1, false);
         }
     }
+
+    /** A delivery whose body the guard dropped: it never reaches the pipeline. Runs on the consumer thread. */
+    private void refuseOversize(ChannelAcker acker, long tag, AMQP.BasicProperties properties, long bodyBytes) {
+        String reason = "body of " + bodyBytes + " bytes exceeds SQS's limit of " + OutboundBatch.MAX_BYTES
+                + " bytes; not read by the bridge";
+        if (rejectDeadLetters) {
+            // RabbitMQ dead-letters the original (x-death reason "rejected"): the bridge has no copy to publish.
+            acker.reject(tag, false);
+            metrics.deadLettered("MessageTooLong");
+            log.warn("dead-lettering message {} through {}: {}", properties.getMessageId(),
+                    config.deadLetterExchange(), reason);
+        } else {
+            acker.reject(tag, true);
+            log.error("message {} requeued: {}; the queue does not verifiably dead-letter to {}, so rejecting it "
+                    + "could drop it. Move it by hand (or declare the queue with x-dead-letter-exchange={}) and "
+                    + "restart the bridge", properties.getMessageId(), reason, config.deadLetterExchange(),
+                    config.deadLetterExchange());
+            halt("message " + properties.getMessageId() + " too large to forward and no verified dead-letter route");
+        }
+        metrics.settled();
+    }
+
+    /**
+     * Stops consuming for good, for a fault that redelivery would only repeat; {@code /healthz} turns 503 and the
+     * messages in flight are still settled. Only a restart (after an operator's fix) consumes again.
+     */
+    private void halt(String reason) {
+        if (haltReason != null) {
+            return;
+        }
+        haltReason = reason;
+        metrics.halted();
+        log.error("consuming of {} stopped: {}", config.amqpQueue(), reason);
+        scheduler.execute(() -> {
+            Session s = session;
+            try {
+                s.consuming().set(false);
+                s.channel().basicCancel(s.consumerTag());
+            } catch (Exception e) {
+                log.debug("basic.cancel failed: {}", e.toString());
+            }
+        });
+    }
+
 
     /** Settles one delivery through its channel's acker. */
     private final class AmqpSettler implements DeliverySettler {
@@ -347,12 +422,19 @@ public final class AmqpSource implements AutoCloseable {
                 return;
             }
             DeadLetterPublisher publisher = deadLetters;
-            if (publisher != null && publisher.publish(body, properties, code, reason)) {
+            DeadLetterPublisher.Outcome outcome = publisher == null ? DeadLetterPublisher.Outcome.FAILED
+                    : publisher.publish(body, properties, code, reason);
+            if (outcome == DeadLetterPublisher.Outcome.CONFIRMED) {
                 acker.ack(tag);
                 metrics.deadLettered(code);
             } else {
                 // Never drop it: back to the queue, to be tried again.
                 acker.reject(tag, true);
+                if (outcome == DeadLetterPublisher.Outcome.UNROUTABLE) {
+                    // Redelivering it would only loop: stop where an operator sees it.
+                    halt("dead-letter exchange " + config.deadLetterExchange() + " routes nothing to "
+                            + config.deadLetterQueue() + " (message " + properties.getMessageId() + " returned)");
+                }
             }
             metrics.settled();
         }

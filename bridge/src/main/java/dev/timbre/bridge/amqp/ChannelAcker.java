@@ -35,7 +35,8 @@ final class ChannelAcker {
     private static final int ACK = 1;
     private static final int REJECT = 2;
     private static final int REQUEUE = 3;
-    private static final int STOP = 4;
+    private static final int FORGET = 4;
+    private static final int STOP = 5;
 
     private record Event(int type, long tag) {
     }
@@ -70,6 +71,17 @@ final class ChannelAcker {
         events.add(new Event(requeue ? REQUEUE : REJECT, deliveryTag));
     }
 
+    /**
+     * The connection was lost: every delivery registered so far has been requeued by the broker, so none of their
+     * tags will ever be settled here (stale deliveries are abandoned, not acked). Forgetting them keeps the
+     * {@code multiple=true} prefix moving: the channel survives recovery, its new tags continue above the old
+     * ones (the client offsets them), and one old tag left outstanding would hold every later ack back to a
+     * single ack for the life of the process.
+     */
+    void forgetDeliveries() {
+        events.add(new Event(FORGET, 0));
+    }
+
     /** Stops after the acks queued so far, without waiting (the channel was replaced). */
     void retire() {
         events.add(new Event(STOP, 0));
@@ -100,6 +112,10 @@ final class ChannelAcker {
                     switch (e.type()) {
                         case REGISTER -> outstanding.add(e.tag());
                         case ACK -> settled.add(e.tag());
+                        case FORGET -> {
+                            outstanding.clear();
+                            settled.clear();
+                        }
                         case REJECT, REQUEUE -> {
                             outstanding.remove(e.tag());
                             send(() -> channel.basicReject(e.tag(), e.type() == REQUEUE), e.tag());

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * <p>Headers added: {@value #REASON_HEADER} (one line a person can act on), {@value #CODE_HEADER} (SQS's error
  * code) and {@value #SOURCE_HEADER} (the queue it came from).
  *
+ * <p>The copy is published {@code mandatory}: a dead-letter exchange that routes it nowhere (it exists with another
+ * type or without the binding to the dead-letter queue) returns it with {@code basic.return} before the confirm,
+ * instead of confirming a message it dropped. Such a copy counts as not published, so the original is not acked.
+ *
  * <p>Thread-safe: publishes are serialised (publishing on one channel from several threads interleaves frames).
  */
 final class DeadLetterPublisher {
@@ -30,7 +34,18 @@ final class DeadLetterPublisher {
     private final Connection connection;
     private final String exchange;
     private final String sourceQueue;
+    /** How a publish ended. */
+    enum Outcome {
+        /** The broker confirmed the copy and routed it: the original may be acked. */
+        CONFIRMED,
+        /** Not confirmed (channel or connection trouble): the original goes back to the queue, to be tried again. */
+        FAILED,
+        /** Returned unroutable: the dead-letter route is misconfigured, and trying again cannot help. */
+        UNROUTABLE
+    }
+
     private Channel channel; // guarded by this
+    private volatile boolean returned; // set by the return listener (connection thread) before the confirm arrives
 
     DeadLetterPublisher(Connection connection, String exchange, String sourceQueue) {
         this.connection = connection;
@@ -38,27 +53,31 @@ final class DeadLetterPublisher {
         this.sourceQueue = sourceQueue;
     }
 
-    /**
-     * @return true once the broker confirmed the copy; false when it could not be published (the caller then leaves
-     *     the original to be redelivered)
-     */
-    synchronized boolean publish(byte[] body, AMQP.BasicProperties props, String code, String reason) {
+    /** @return {@link Outcome#CONFIRMED} only when the broker confirmed the copy and did not return it */
+    synchronized Outcome publish(byte[] body, AMQP.BasicProperties props, String code, String reason) {
         try {
             if (channel == null || !channel.isOpen()) {
                 channel = connection.createChannel();
                 channel.confirmSelect();
+                channel.addReturnListener(r -> returned = true); // one publish in flight at a time
             }
+            returned = false;
             Map<String, Object> headers = new HashMap<>(props.getHeaders() == null ? Map.of() : props.getHeaders());
             headers.put(REASON_HEADER, reason);
             headers.put(CODE_HEADER, code);
             headers.put(SOURCE_HEADER, sourceQueue);
             AMQP.BasicProperties copy = props.builder().headers(headers).deliveryMode(2).build();
-            channel.basicPublish(exchange, sourceQueue, copy, body);
+            channel.basicPublish(exchange, sourceQueue, true, copy, body);
             channel.waitForConfirmsOrDie(CONFIRM_TIMEOUT.toMillis());
-            return true;
+            if (returned) {
+                log.error("dead-letter exchange {} routed message {} nowhere (returned unroutable); it stays in the "
+                        + "queue", exchange, props.getMessageId());
+                return Outcome.UNROUTABLE;
+            }
+            return Outcome.CONFIRMED;
         } catch (Exception e) {
             log.warn("could not dead-letter message {} ({}); it stays in the queue", props.getMessageId(), e.toString());
-            return false;
+            return Outcome.FAILED;
         }
     }
 }

@@ -37,6 +37,9 @@ public final class BridgeMetrics {
     private final Counter amqpRecoveries = counter("timbre_bridge_amqp_recoveries", "AMQP connection recoveries");
     private final Counter consumerCancels = counter("timbre_bridge_consumer_cancels",
             "consumer cancel notifications from the broker (re-subscribed)");
+    private final Gauge halted = Gauge.builder().name("timbre_bridge_halted")
+            .help("1 once consuming stopped for a fault redelivery would repeat (see the log); needs an operator")
+            .register(registry);
     private final Gauge inFlightBatches = Gauge.builder().name("timbre_bridge_in_flight_batches")
             .help("SendMessageBatch calls in progress or waiting to retry").register(registry);
     private final Gauge buffered = Gauge.builder().name("timbre_bridge_buffered_messages")
@@ -126,6 +129,14 @@ public final class BridgeMetrics {
 
     public void amqpRecovered() {
         amqpRecoveries.inc();
+    }
+
+    public void halted() {
+        halted.set(1);
+    }
+
+    public boolean isHalted() {
+        return halted.get() == 1;
     }
 
     public void consumerCancelled() {

@@ -13,7 +13,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * {@code GET /healthz}: 200 only while the bridge is connected to RabbitMQ (consuming) and SQS answers, else 503;
- * the body says which side is down. {@code GET /metrics}: Prometheus text format.
+ * the body says which side is down, and {@code "halted":true} when consuming was stopped for a fault redelivery would
+ * only repeat. {@code GET /metrics}: Prometheus text format.
  *
  * <p>Thread-safe; requests are served by two daemon threads.
  */
@@ -32,7 +33,8 @@ public final class OpsHttpServer implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.createContext("/metrics", new MetricsHandler(metrics.registry()));
-        server.createContext("/healthz", exchange -> health(exchange, amqpReady.getAsBoolean(), sqsReady.getAsBoolean()));
+        server.createContext("/healthz", exchange -> health(exchange, amqpReady.getAsBoolean(), sqsReady.getAsBoolean(),
+                metrics.isHalted()));
         server.start();
     }
 
@@ -40,8 +42,10 @@ public final class OpsHttpServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    private static void health(HttpExchange exchange, boolean amqp, boolean sqs) throws IOException {
-        byte[] body = ("{\"ready\":" + (amqp && sqs) + ",\"amqp\":" + amqp + ",\"sqs\":" + sqs + "}\n")
+    private static void health(HttpExchange exchange, boolean amqp, boolean sqs, boolean halted) throws IOException {
+        // halted: consuming stopped for a fault only an operator can fix (the log says which); not a restart's job
+        byte[] body = ("{\"ready\":" + (amqp && sqs) + ",\"amqp\":" + amqp + ",\"sqs\":" + sqs
+                + (halted ? ",\"halted\":true" : "") + "}\n")
                 .getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(amqp && sqs ? 200 : 503, body.length);

@@ -79,6 +79,11 @@ public final class EntryMapper {
      *     character SQS refuses
      */
     public OutboundEntry map(Delivery delivery) throws UnsendableMessageException {
+        // Before decoding: a decoded copy of a large body (up to 2 bytes a character, plus the re-encoding) would
+        // cost several times its size, which is how one large message used to exhaust the heap.
+        if (delivery.body().length > OutboundBatch.MAX_BYTES) {
+            throw tooLong(delivery.body().length);
+        }
         String body = decodeUtf8(delivery.body());
         AMQP.BasicProperties props = delivery.properties();
         Map<String, MessageAttributeValue> attributes = new LinkedHashMap<>();
@@ -106,10 +111,9 @@ public final class EntryMapper {
             }
             attributes.put(name, value.get());
         }
-        int size = body.getBytes(StandardCharsets.UTF_8).length + attributesSize(attributes);
+        int size = delivery.body().length + attributesSize(attributes); // the body is that UTF-8, byte for byte
         if (size > OutboundBatch.MAX_BYTES) {
-            throw new UnsendableMessageException("MessageTooLong",
-                    "message of " + size + " bytes (body + attributes) exceeds SQS's limit of " + OutboundBatch.MAX_BYTES);
+            throw tooLong(size);
         }
         requireCharactersSqsAccepts(body);
         Optional<String> groupId = Optional.empty();
@@ -122,6 +126,11 @@ public final class EntryMapper {
             lane = Math.floorMod(group.hashCode(), lanes);
         }
         return new OutboundEntry(delivery, body, attributes, groupId, dedupId, size, lane);
+    }
+
+    private static UnsendableMessageException tooLong(long size) {
+        return new UnsendableMessageException("MessageTooLong",
+                "message of " + size + " bytes (body + attributes) exceeds SQS's limit of " + OutboundBatch.MAX_BYTES);
     }
 
     private String groupIdFrom(Map<String, Object> headers, String body) {

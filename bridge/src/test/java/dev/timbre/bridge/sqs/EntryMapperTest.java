@@ -102,4 +102,15 @@ class EntryMapperTest {
         assertFalse(EntryMapper.validAttributeName("a..b"));
         assertFalse(EntryMapper.validAttributeName(".a"));
     }
+
+    @Test
+    void aBodyOverTheLimitIsRefusedForItsSizeBeforeBeingDecoded() {
+        // 2 MiB that are not UTF-8: checked for size first, it is refused as too long without a decoded copy
+        byte[] notUtf8 = new byte[2 * 1_048_576];
+        java.util.Arrays.fill(notUtf8, (byte) 0xC3);
+        Delivery d = new Delivery(notUtf8, new AMQP.BasicProperties(), false, 0, null);
+        UnsendableMessageException e = assertThrows(UnsendableMessageException.class,
+                () -> new EntryMapper(false, "voice_id", 1, dropped::incrementAndGet).map(d));
+        assertEquals("MessageTooLong", e.code(), e.getMessage());
+    }
 }

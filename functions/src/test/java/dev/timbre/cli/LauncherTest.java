@@ -112,6 +112,15 @@ class LauncherTest {
         }
     }
 
+    @Test
+    void theWorkerRejectsABadConfigurationWithExitThreeAndOneLineNamingTheVariable() throws Exception {
+        ChildProcess.Result r = timbre(Map.of("TIMBRE_MAX_RECEIVES", "many"), "worker", "--health-port", "0");
+
+        assertEquals(ExitCodes.BAD_INPUT, r.exit(), r::describe);
+        assertEquals(1, r.stderrLines().size(), r::describe);
+        assertTrue(r.stderr().startsWith("timbre worker: ") && r.stderr().contains("TIMBRE_"), r::describe);
+    }
+
     @Nested
     class Migrate {
 

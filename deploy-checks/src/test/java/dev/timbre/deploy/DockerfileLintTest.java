@@ -229,6 +229,14 @@ class DockerfileLintTest {
             assertFalse(env.containsKey("PYTORCH_VERSION") && !file.equals(GPU),
                     file + ": PYTORCH_VERSION forces a download path on the CPU image");
         }
+
+        @ParameterizedTest
+        @MethodSource("dev.timbre.deploy.DockerfileLintTest#functionImages")
+        void libtorchLogsErrorsOnlySoStderrNeverMixesNativeWarningsIntoTheLogs(String file) throws Exception {
+            // libtorch's warnings bypass logback (file descriptor 2, glog format); on some CPUs one per convolution
+            Map<String, String> env = read(file).env(read(file).finalStage().index());
+            assertEquals("ERROR", env.get("TORCH_CPP_LOG_LEVEL"), file + ": ENV TORCH_CPP_LOG_LEVEL=ERROR");
+        }
     }
 
     static Stream<String> functionImages() {

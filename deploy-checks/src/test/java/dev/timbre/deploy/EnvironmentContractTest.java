@@ -43,8 +43,11 @@ class EnvironmentContractTest {
             Map.entry("TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix"),
             Map.entry("TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS"));
 
-    /** Read by the worker's libraries rather than TimbreConfig. */
-    static final Set<String> LIBRARY_VARIABLES = Set.of("AWS_EMF_ENVIRONMENT");
+    /**
+     * Read by the libraries rather than TimbreConfig: aws-embedded-metrics (the worker's EMF), and libtorch's
+     * c10 logger (TORCH_CPP_LOG_LEVEL, which TorchEngine has c10 read).
+     */
+    static final Set<String> LIBRARY_VARIABLES = Set.of("AWS_EMF_ENVIRONMENT", "TORCH_CPP_LOG_LEVEL");
 
     private static final Pattern NAME_LITERAL = Pattern.compile("\"([A-Z][A-Z0-9]*_[A-Z0-9_]+)\"");
 
@@ -101,6 +104,7 @@ class EnvironmentContractTest {
 
         Set<String> unused = new TreeSet<>(set);
         unused.removeAll(read);
+        unused.removeAll(LIBRARY_VARIABLES);
         assertEquals(Set.of(), unused, "set on the function but never read by TimbreConfig");
 
         Map<String, String> missing = new TreeMap<>();
@@ -117,6 +121,14 @@ class EnvironmentContractTest {
         Set<String> both = new TreeSet<>(FUNCTION_UNSET.keySet());
         both.retainAll(set);
         assertEquals(Set.of(), both, "listed as unset but set after all");
+    }
+
+    @Test
+    void theFunctionAndTheGpuWorkerKeepLibtorchsOwnLoggerToErrors() {
+        // libtorch writes its warnings to stderr in glog form, outside the JSON log lines (docs/operations.md)
+        assertEquals("ERROR", functionEnvironment(template).get("TORCH_CPP_LOG_LEVEL"), "function");
+        String worker = template.properties("WorkerTaskDefinition").toString();
+        assertTrue(worker.contains("Name=TORCH_CPP_LOG_LEVEL, Value=ERROR"), "worker: " + worker);
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -35,6 +36,9 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    VerboseOption verbosity;
 
     @Option(names = "--converter", required = true, paramLabel = "DIR",
             description = "OpenVoice converter directory (config.json + checkpoint.pth).")

@@ -6,6 +6,7 @@ import dev.timbre.db.DatabasePool;
 import dev.timbre.db.Migrations;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -20,10 +21,14 @@ final class MigrateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    VerboseOption verbosity;
+
     @Override
     public Integer call() {
         TimbreConfig.DatabaseSettings db = TimbreConfig.databaseFromEnv(System.getenv());
-        try (HikariDataSource ds = DatabasePool.open(db.url(), db.user(), db.password().orElse(null), 1)) {
+        try (HikariDataSource ds = DatabasePool.open(db.url(), db.user(), db.password().orElse(null),
+                Migrations.CONNECTIONS)) {
             int applied = Migrations.migrate(ds);
             spec.commandLine().getOut().println("migrations applied: " + applied);
             spec.commandLine().getOut().flush();

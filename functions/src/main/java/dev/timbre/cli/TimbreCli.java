@@ -25,7 +25,10 @@ public final class TimbreCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        CommandLine cli = commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        // This process is the command's own: its logging can still be chosen, as nothing has logged yet
+        cli.setExecutionStrategy(CliLogging.before(new CommandLine.RunLast()));
+        System.exit(cli.execute(args));
     }
 
     /** Runs the CLI on the process's stdout/stderr and returns the exit code instead of exiting. */
@@ -35,11 +38,15 @@ public final class TimbreCli implements Runnable {
 
     /** Runs the CLI writing to the given streams (tests) and returns the exit code. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return commandLine(out, err).execute(args);
+    }
+
+    private static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new TimbreCli());
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler(new OneLineErrors());
-        return cli.execute(args);
+        return cli;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

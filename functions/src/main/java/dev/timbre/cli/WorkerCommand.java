@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
         description = {"Run the ECS worker: long-poll TIMBRE_QUEUE_URL, process batches, delete what succeeded.",
                 "Stops cleanly on SIGTERM (finishes or releases in-flight messages). Serves /healthz."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped cleanly", "2:bad configuration (one line naming the variable)"})
+        exitCodeList = {"0:stopped cleanly", "2:usage error",
+                "3:bad configuration (one line on stderr naming the variable)", "1:unexpected failure"})
 final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--health-port", paramLabel = "N", description = "Port of /healthz; 0 picks one (default: ${DEFAULT-VALUE}).")

@@ -19,6 +19,13 @@ public final class Migrations {
     /** Where the build puts {@code infra/db/*.sql} (see the {@code <resources>} entry of functions/pom.xml). */
     public static final String LOCATION = "classpath:db/migration";
 
+    /**
+     * Connections Flyway holds at once: its main connection (which also takes the advisory lock) and a second
+     * one for the migrations and the schema history table. A pool of one deadlocks on a new database until the
+     * pool's timeout ("Connection is not available ... total=1, active=1"), when the history table is created.
+     */
+    public static final int CONNECTIONS = 2;
+
     private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
     private Migrations() {
@@ -26,7 +33,8 @@ public final class Migrations {
 
     /**
      * Brings the schema behind {@code dataSource} up to the newest migration. Safe to call concurrently from
-     * several processes: Flyway serialises them with a Postgres advisory lock.
+     * several processes: Flyway serialises them with a Postgres advisory lock. A pooled {@code dataSource} must
+     * allow at least {@link #CONNECTIONS} connections.
      *
      * @return how many migrations this call applied (0 when the schema was current)
      * @throws IllegalStateException when a migration fails or an applied one was changed since; the message

@@ -17,7 +17,8 @@ import java.time.Duration;
  * {@code [--shutdown-bound-seconds N]} (default 25, under ECS's default 30 s stopTimeout),
  * {@code [--visibility-seconds N]} (default 60; extended every N/3 s while a job runs) and
  * {@code [--poll-wait-seconds N]} (default 10, at most 20).
- * Exit status: 0 after a clean stop, 2 for a configuration error (one line naming the variable).
+ * Exit status (as every {@code ./timbre} command): 0 after a clean stop, 2 for a usage error, 3 for a
+ * configuration error (one line on stderr naming the variable).
  */
 public final class EcsWorkerMain {
 
@@ -59,8 +60,8 @@ public final class EcsWorkerMain {
                 throw new InvalidConfigException("TIMBRE_QUEUE_URL is required by the worker");
             }
         } catch (InvalidConfigException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
+            System.err.println("timbre worker: " + e.getMessage());
+            System.exit(3); // ExitCodes.BAD_INPUT: rejected input, the operator's to fix
             return;
         }
 

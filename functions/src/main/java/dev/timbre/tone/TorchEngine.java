@@ -1,8 +1,12 @@
 package dev.timbre.tone;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.pytorch.jni.LibUtils;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * process, before any parallel work, so this class never sets it itself: it only supplies the property that
  * DJL applies at engine start.
  *
+ * <p>libtorch's own logger and NNPACK are quieted here too ({@link LibTorchSettings}): libtorch writes its
+ * warnings to file descriptor 2 whatever logback says, and on CPUs NNPACK does not support it wrote one per
+ * convolution.
+ *
  * <p>Thread-safe. The engine lives until the JVM exits; nothing here needs closing.
  */
 public final class TorchEngine {
@@ -26,6 +34,7 @@ public final class TorchEngine {
     static final String OPT_OUT_TRACKING = "OPT_OUT_TRACKING";
     static final String INTRA_OP_THREADS = "ai.djl.pytorch.num_threads";
     static final String INTER_OP_THREADS = "ai.djl.pytorch.num_interop_threads";
+    static final String GRAPH_OPTIMIZER = "ai.djl.pytorch.graph_optimizer";
 
     private static volatile Engine engine;
 
@@ -56,6 +65,8 @@ public final class TorchEngine {
         setIfUnset(OPT_OUT_TRACKING, "true");
         setIfUnset(INTRA_OP_THREADS, "1");
         setIfUnset(INTER_OP_THREADS, "1");
+        // Only TorchScript uses the graph executor, and Timbre runs none; off, DJL does not log a hint about it
+        setIfUnset(GRAPH_OPTIMIZER, "false");
         long t0 = System.nanoTime();
         Engine started = Engine.getEngine(ENGINE_NAME);
         // If something started the engine before this class (so DJL never saw the properties), the intra-op
@@ -70,10 +81,37 @@ public final class TorchEngine {
             log.warn("PyTorch has {} inter-op threads, not {}: the engine was started before TorchEngine",
                     JniUtils.getNumInteropThreads(), interOp);
         }
-        log.info("PyTorch engine {} up in {} ms (offline={}, intra-op threads={}, inter-op threads={})",
+        String nativeLogLevel = quietNatives();
+        Device device = started.defaultDevice();
+        if (started.hasCapability(StandardCapabilities.CUDA) && !device.isGpu()) {
+            // logback keeps DJL's own CUDA probe quiet (it warns on every CPU-only host that has libcudart), so
+            // a GPU build without a usable GPU is reported here, where it matters
+            log.warn("PyTorch is a CUDA build but no GPU is usable: running on the CPU");
+        }
+        log.info("PyTorch engine {} up in {} ms (offline={}, intra-op threads={}, inter-op threads={}, device={},"
+                        + " native log level={})",
                 started.getVersion(), (System.nanoTime() - t0) / 1_000_000, System.getProperty(OFFLINE),
-                JniUtils.getNumThreads(), JniUtils.getNumInteropThreads());
+                JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(), device, nativeLogLevel);
         return started;
+    }
+
+    /** Applies {@link LibTorchSettings}; returns c10's log level, or why it could not be set. */
+    private static String quietNatives() {
+        try {
+            LibTorchSettings natives = LibTorchSettings.of(Path.of(LibUtils.getLibtorchPath()));
+            natives.disableNnpack();
+            return LibTorchSettings.levelName(natives.quietLogging());
+        } catch (UnsatisfiedLinkError e) {
+            // Another libtorch build (other symbols) still computes the same embeddings; only its stderr is louder
+            log.warn("libtorch's log level and NNPACK left as they are: {}", e.getMessage());
+            return "unchanged";
+        }
+    }
+
+    /** libtorch's settings of the started engine (tests). */
+    static LibTorchSettings nativeSettings() {
+        get();
+        return LibTorchSettings.of(Path.of(LibUtils.getLibtorchPath()));
     }
 
     private static void setIfUnset(String key, String value) {

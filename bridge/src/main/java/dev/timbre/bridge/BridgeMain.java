@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * Entry point of the bridge service ({@code ./timbre bridge}, the ECS task). Reads the configuration, starts the
  * bridge, and on SIGTERM/SIGINT stops it gracefully within {@code TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS}.
  *
- * <p>Exit codes: 0 after a graceful stop, 2 for a configuration error (one line naming the variable), 1 otherwise.
+ * <p>Exit codes, as every {@code ./timbre} command: 0 after a graceful stop, 3 for a configuration error (rejected input: one
+ * line naming the variable), 1 otherwise.
  */
 public final class BridgeMain {
 
@@ -23,7 +24,7 @@ public final class BridgeMain {
             config = BridgeConfig.fromEnv(System.getenv());
         } catch (BridgeConfigException e) {
             System.err.println("timbre bridge: configuration error: " + e.getMessage());
-            System.exit(2);
+            System.exit(3);
             return;
         }
         // Logback reads TIMBRE_LOG_FORMAT from this property (validated above), so no logger may exist before here.

@@ -145,7 +145,7 @@ class ConfigSecretsPropertyTest {
         }
     }
 
-    /** {@code BridgeMain} as ECS runs it: exit 2 and one line on stderr, without the password, per character. */
+    /** {@code BridgeMain} as ECS runs it: exit 3 and one line on stderr, without the password, per character. */
     @Test
     void theBridgeProcessNeverPrintsASecretWhenItRefusesTheConfiguration() throws Exception {
         Random r = new Random(SEED);
@@ -165,7 +165,7 @@ class ConfigSecretsPropertyTest {
                 bridge.destroyForcibly();
             }
             String output = Files.readString(log);
-            assertEquals(2, bridge.exitValue(), "a configuration error (exit 2): " + output);
+            assertEquals(3, bridge.exitValue(), "a configuration error (exit 3): " + output);
             assertTrue(output.contains("TIMBRE_AMQP_URL"), "names the variable: " + output);
             assertNoSecret("the bridge with an unencoded " + c, output, secrets);
         }

@@ -31,6 +31,12 @@ public final class BridgeMain {
         System.setProperty("timbre.log.format", config.logFormat());
         Logger log = LoggerFactory.getLogger(BridgeMain.class);
         config.describe().forEach((k, v) -> log.info("config {}={}", k, v));
+        long maxHeap = Runtime.getRuntime().maxMemory();
+        if (config.prefetchExceedsHeap(maxHeap)) {
+            log.warn("TIMBRE_BRIDGE_PREFETCH={} messages of up to 1 MiB each may not fit in half of the {} MiB heap; "
+                    + "a burst of large messages could end the process (default for this heap: {})",
+                    config.prefetch(), maxHeap >> 20, BridgeConfig.defaultPrefetch(maxHeap));
+        }
 
         Bridge bridge = new Bridge(config);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -86,8 +86,16 @@ public record BridgeConfig(
      * @throws BridgeConfigException naming the first missing or malformed variable
      */
     public static BridgeConfig fromEnv(Map<String, String> env) {
+        return fromEnv(env, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * As {@link #fromEnv(Map)}, for a process whose heap holds at most {@code maxHeapBytes} (the default prefetch
+     * depends on it).
+     */
+    public static BridgeConfig fromEnv(Map<String, String> env, long maxHeapBytes) {
         try {
-            return read(env);
+            return read(env, maxHeapBytes);
         } catch (BridgeConfigException e) {
             // the last line of defence: whatever a check put in the message, this environment's secrets (secret
             // variables, URL user-info, password parameters, any 6-character piece of one) leave as ****
@@ -100,7 +108,24 @@ public record BridgeConfig(
         throw problem.equals(e.problem()) ? e : new BridgeConfigException(e.variable(), problem);
     }
 
-    private static BridgeConfig read(Map<String, String> env) {
+    /** Largest body the bridge ever holds: SQS's message size limit; larger ones are dropped unread. */
+    public static final long MAX_HELD_MESSAGE_BYTES = 1L << 20;
+
+    /**
+     * The default prefetch: 500, or fewer when 500 messages of {@link #MAX_HELD_MESSAGE_BYTES} would take more than
+     * half of the heap. Unacked deliveries are held in memory, so the prefetch is the bridge's memory bound; with
+     * the old fixed 500 a 512 MB task (384 MiB heap) could be killed by a burst of large messages.
+     */
+    public static int defaultPrefetch(long maxHeapBytes) {
+        return (int) Math.max(1, Math.min(500, maxHeapBytes / 2 / MAX_HELD_MESSAGE_BYTES));
+    }
+
+    /** True when {@code prefetch} messages of the largest size would not fit in half of the heap. */
+    public boolean prefetchExceedsHeap(long maxHeapBytes) {
+        return (long) prefetch * MAX_HELD_MESSAGE_BYTES > maxHeapBytes / 2;
+    }
+
+    private static BridgeConfig read(Map<String, String> env, long maxHeapBytes) {
         Reader r = new Reader(env);
         // checked as RabbitMQ's ConnectionFactory.setUri will read it, with reasons that never quote the URL
         URI amqpUri = r.required("TIMBRE_AMQP_URL", AmqpUrl::parse);
@@ -131,7 +156,7 @@ public record BridgeConfig(
         } else {
             credentials = Optional.empty(); // the SDK's chain: ECS task role, profile, ...
         }
-        int prefetch = r.optional("TIMBRE_BRIDGE_PREFETCH", v -> r.intIn(v, 1, 65_535), 500);
+        int prefetch = r.optional("TIMBRE_BRIDGE_PREFETCH", v -> r.intIn(v, 1, 65_535), defaultPrefetch(maxHeapBytes));
         Duration linger = Duration.ofMillis(r.optional("TIMBRE_BRIDGE_LINGER_MS", v -> r.intIn(v, 0, 10_000), 5));
         int inFlight = r.optional("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", v -> r.intIn(v, 1, 256), 8);
         int port = r.optional("TIMBRE_BRIDGE_HTTP_PORT", v -> r.intIn(v, 0, 65_535), 8080);

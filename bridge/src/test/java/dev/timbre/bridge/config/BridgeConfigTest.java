@@ -21,7 +21,7 @@ class BridgeConfigTest {
 
     @Test
     void minimalEnvironmentGetsTheDocumentedDefaults() {
-        BridgeConfig c = BridgeConfig.fromEnv(minimal());
+        BridgeConfig c = BridgeConfig.fromEnv(minimal(), 4L << 30);
         assertEquals("voice_processing", c.amqpQueue());
         assertEquals(BridgeConfig.QueueType.QUORUM, c.queueType());
         assertEquals("voice_processing.dlx", c.deadLetterExchange());
@@ -30,6 +30,22 @@ class BridgeConfigTest {
         assertEquals("voice_id", c.fifoGroupHeader());
         assertTrue(c.staticCredentials().isEmpty(), "real AWS uses the SDK's provider chain");
         assertFalse(c.fifo());
+    }
+
+    @Test
+    void theDefaultPrefetchKeepsTheLargestMessagesItHoldsWithinHalfTheHeap() {
+        // the 512 MB ECS task runs with MaxRAMPercentage=75: a 384 MiB heap holds 192 messages of 1 MiB in half
+        BridgeConfig task = BridgeConfig.fromEnv(minimal(), 384L << 20);
+        assertEquals(192, task.prefetch());
+        assertFalse(task.prefetchExceedsHeap(384L << 20));
+        assertEquals(500, BridgeConfig.fromEnv(minimal(), 4L << 30).prefetch(), "capped at 500 on a large heap");
+        assertEquals(1, BridgeConfig.defaultPrefetch(1L << 20), "never below one");
+
+        Map<String, String> env = minimal();
+        env.put("TIMBRE_BRIDGE_PREFETCH", "500");
+        BridgeConfig explicit = BridgeConfig.fromEnv(env, 384L << 20);
+        assertEquals(500, explicit.prefetch(), "an explicit value is kept");
+        assertTrue(explicit.prefetchExceedsHeap(384L << 20), "and warned about at start");
     }
 
     @Test

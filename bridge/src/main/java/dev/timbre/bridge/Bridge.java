@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
@@ -131,8 +133,9 @@ public final class Bridge implements AutoCloseable {
                 // Retries are ours: only the failed entries are resent, with jitter, forever while messages wait.
                 .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
         config.sqsEndpoint().ifPresent(b::endpointOverride);
-        config.staticCredentials().ifPresent(c -> b.credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey()))));
+        config.staticCredentials().ifPresent(c -> b.credentialsProvider(StaticCredentialsProvider.create(
+                c.sessionToken().<AwsCredentials>map(t -> AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), t))
+                        .orElseGet(() -> AwsBasicCredentials.create(c.accessKeyId(), c.secretAccessKey())))));
         return b.build();
     }
 }

@@ -56,11 +56,19 @@ public record BridgeConfig(
     /** How the consumed queue is declared when it does not exist yet. */
     public enum QueueType { QUORUM, CLASSIC }
 
-    /** Access key pair handed to the SQS client instead of the SDK's default provider chain. */
-    public record StaticCredentials(String accessKeyId, String secretAccessKey) {
+    /**
+     * Access key pair handed to the SQS client instead of the SDK's default provider chain, with the session token
+     * that temporary credentials (an assumed role, SSO) need; empty for long-term keys.
+     */
+    public record StaticCredentials(String accessKeyId, String secretAccessKey, Optional<String> sessionToken) {
+        public StaticCredentials(String accessKeyId, String secretAccessKey) {
+            this(accessKeyId, secretAccessKey, Optional.empty());
+        }
+
         @Override
         public String toString() {
-            return "StaticCredentials[accessKeyId=" + accessKeyId + ", secretAccessKey=****]";
+            return "StaticCredentials[accessKeyId=" + accessKeyId + ", secretAccessKey=****"
+                    + sessionToken.map(t -> ", sessionToken=****").orElse("") + "]";
         }
     }
 
@@ -150,7 +158,8 @@ public record BridgeConfig(
         String keyId = r.optional("AWS_ACCESS_KEY_ID", v -> v, null);
         Optional<StaticCredentials> credentials;
         if (keyId != null) {
-            credentials = Optional.of(new StaticCredentials(keyId, r.required("AWS_SECRET_ACCESS_KEY", v -> v)));
+            credentials = Optional.of(new StaticCredentials(keyId, r.required("AWS_SECRET_ACCESS_KEY", v -> v),
+                    Optional.ofNullable(r.optional("AWS_SESSION_TOKEN", v -> v, null))));
         } else if (endpoint.isPresent()) {
             credentials = Optional.of(new StaticCredentials("local", "local"));
         } else {

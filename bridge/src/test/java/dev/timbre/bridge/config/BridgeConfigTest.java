@@ -49,6 +49,19 @@ class BridgeConfigTest {
     }
 
     @Test
+    void temporaryCredentialsKeepTheirSessionToken() {
+        Map<String, String> env = minimal();
+        env.put("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE");
+        env.put("AWS_SECRET_ACCESS_KEY", "secret-key-value");
+        env.put("AWS_SESSION_TOKEN", "session-token-value");
+        BridgeConfig.StaticCredentials c = BridgeConfig.fromEnv(env).staticCredentials().orElseThrow();
+        assertEquals(java.util.Optional.of("session-token-value"), c.sessionToken());
+        assertFalse(c.toString().contains("session-token-value"), c.toString());
+        env.remove("AWS_SESSION_TOKEN");
+        assertTrue(BridgeConfig.fromEnv(env).staticCredentials().orElseThrow().sessionToken().isEmpty());
+    }
+
+    @Test
     void missingVariableIsNamedInOneLine() {
         Map<String, String> env = minimal();
         env.remove("TIMBRE_QUEUE_URL");

@@ -99,6 +99,32 @@ public final class TestDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * A database outage without stopping the shared server: {@code false} closes this database to new connections
+     * and ends every open one (clients see connection failures, as when a database is down); {@code true} opens it
+     * again. Either way this class's pool drops the connections it holds, as it would after failed validations.
+     */
+    public void acceptConnections(boolean accept) {
+        adminExecute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + accept);
+        if (!accept) {
+            adminExecute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+        }
+        // The connections the outage ended are dead: the pool must not hand them out again afterwards
+        dataSource.getHikariPoolMXBean().softEvictConnections();
+    }
+
+    /**
+     * A data source without a pool on this database: every call opens its own connection, so an outage
+     * ({@link #acceptConnections}) fails calls at once instead of after the pool's connection timeout.
+     */
+    public DataSource unpooledDataSource() {
+        org.postgresql.ds.PGSimpleDataSource simple = new org.postgresql.ds.PGSimpleDataSource();
+        simple.setUrl(jdbcUrl());
+        simple.setUser(USER);
+        simple.setConnectTimeout(5);
+        return simple;
+    }
+
     /** Closes the pool and drops the database, ending any connection still open on it. */
     @Override
     public void close() {

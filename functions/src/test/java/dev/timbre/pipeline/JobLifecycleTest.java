@@ -118,7 +118,7 @@ class JobLifecycleTest {
             // an outage longer than maxReceives × visibility timeout)
             UUID job = harness.submit("voice-outage", PipelineHarness.voiceWav(1, 1.0));
             BatchProcessor batches = batches(new FaultyEmbedder(),
-                    new PostgresJobStore(harness.db.unpooledDataSource()));
+                    new PostgresJobStore(harness.db.fastFailingDataSource()));
             harness.db.acceptConnections(false);
 
             // when
@@ -138,7 +138,7 @@ class JobLifecycleTest {
             byte[] audio = PipelineHarness.voiceWav(2, 1.0);
             UUID job = harness.submit("voice-outage", audio);
             BatchProcessor batches = batches(new FaultyEmbedder().on(audio, () -> harness.db.acceptConnections(false)),
-                    new PostgresJobStore(harness.db.unpooledDataSource()));
+                    new PostgresJobStore(harness.db.fastFailingDataSource()));
 
             // when
             RecordOutcome outcome = only(batches.process(List.of(message(job, "voice-outage", MAX_RECEIVES)), false,

@@ -1,5 +1,6 @@
 package dev.timbre.testing;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.timbre.db.DatabasePool;
 import dev.timbre.db.Migrations;
@@ -34,6 +35,7 @@ public final class TestDatabase implements AutoCloseable {
 
     private final String name;
     private final HikariDataSource dataSource;
+    private final java.util.List<HikariDataSource> extraPools = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TestDatabase(String name, HikariDataSource dataSource) {
         this.name = name;
@@ -109,25 +111,35 @@ public final class TestDatabase implements AutoCloseable {
         if (!accept) {
             adminExecute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
         }
-        // The connections the outage ended are dead: the pool must not hand them out again afterwards
+        // The connections the outage ended are dead: the pools must not hand them out again afterwards
         dataSource.getHikariPoolMXBean().softEvictConnections();
+        extraPools.forEach(pool -> pool.getHikariPoolMXBean().softEvictConnections());
     }
 
     /**
-     * A data source without a pool on this database: every call opens its own connection, so an outage
-     * ({@link #acceptConnections}) fails calls at once instead of after the pool's connection timeout.
+     * Another pool on this database that gives up on a connection after 250 ms (the production pool waits 5 s): an
+     * outage ({@link #acceptConnections}) fails calls quickly, and as the production pool fails them (a transient
+     * {@code SQLTransientConnectionException}). Closed by {@link #close()}.
      */
-    public DataSource unpooledDataSource() {
-        org.postgresql.ds.PGSimpleDataSource simple = new org.postgresql.ds.PGSimpleDataSource();
-        simple.setUrl(jdbcUrl());
-        simple.setUser(USER);
-        simple.setConnectTimeout(5);
-        return simple;
+    public DataSource fastFailingDataSource() {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("test-fast-failing");
+        config.setJdbcUrl(jdbcUrl());
+        config.setUsername(USER);
+        config.setMaximumPoolSize(6);
+        config.setMinimumIdle(0);
+        config.setConnectionTimeout(250);
+        config.setValidationTimeout(250);
+        config.setInitializationFailTimeout(-1);
+        HikariDataSource pool = new HikariDataSource(config);
+        extraPools.add(pool);
+        return pool;
     }
 
     /** Closes the pool and drops the database, ending any connection still open on it. */
     @Override
     public void close() {
+        extraPools.forEach(HikariDataSource::close);
         dataSource.close();
         adminExecute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
     }

@@ -194,7 +194,7 @@ public final class ChaosRun {
      * that a healthy batch of {@link #BATCH_SIZE} fits: every record of a batch that misses the deadline spends one
      * receive, so a timeout that never fits the batch exhausts maxReceiveCount and jobs give up (seen with 4 s and
      * 10-record batches on two loaded cores; with 3.5 s and 3-record batches before the fix of
-     * {@code BatchProcessor.giveUpIfLastReceive}, rows were even left PROCESSING). At most the visibility timeout,
+     * {@code BatchProcessor.settleLastReceive}, rows were even left PROCESSING). At most the visibility timeout,
      * as Lambda requires of a mapping.
      */
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);

@@ -9,14 +9,10 @@ import dev.timbre.job.JobQueries;
 import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.EmbeddingStores;
 import dev.timbre.store.Neighbour;
-import dev.timbre.store.StoredEmbedding;
-import dev.timbre.tone.ToneColorExtractor;
-import java.util.ArrayList;
+import dev.timbre.store.SimilarVoices;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,9 +22,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code timbre similar VOICE_ID}: the voices nearest to a voice. The voice's embedding is the arithmetic mean of
- * its completed jobs' embeddings (as OpenVoice averages files); neighbours come from the embedding store (Qdrant
- * or Postgres) and are grouped by voice, best score first.
+ * {@code timbre similar VOICE_ID}: the voices nearest to a voice ({@link SimilarVoices}: only points of COMPLETED,
+ * not deleted jobs), one JSON line each on stdout.
  */
 @Command(name = "similar", mixinStandardHelpOptions = true,
         description = "List the voices most similar to VOICE_ID (cosine), one JSON line each.",
@@ -66,23 +61,11 @@ final class SimilarCommand implements Callable<Integer> {
         try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
                 config.dbPassword().orElse(null), 2);
              EmbeddingStore store = EmbeddingStores.fromConfig(config, ds)) {
-            List<float[]> own = new ArrayList<>();
-            for (UUID job : new JobQueries(ds).completedJobsOfVoice(voiceId, 100)) {
-                store.get(job).map(StoredEmbedding::vector).ifPresent(own::add);
-            }
-            if (own.isEmpty()) {
-                throw new BadInputException("voice " + voiceId + " has no completed embedding in "
-                        + store.collection());
-            }
-            float[] query = ToneColorExtractor.mean(own);
-            Map<String, Neighbour> bestPerVoice = new LinkedHashMap<>();
-            for (Neighbour n : store.nearest(query, Math.min(1000, limit * 10 + own.size()))) {
-                if (!includeSelf && n.voiceId().equals(voiceId)) {
-                    continue;
-                }
-                bestPerVoice.putIfAbsent(n.voiceId(), n);
-            }
-            bestPerVoice.values().stream().limit(limit).forEach(n -> {
+            List<Neighbour> nearest = new SimilarVoices(new JobQueries(ds), store)
+                    .nearest(voiceId, limit, includeSelf)
+                    .orElseThrow(() -> new BadInputException("voice " + voiceId + " has no completed embedding in "
+                            + store.collection()));
+            nearest.forEach(n -> {
                 ObjectNode line = JSON.createObjectNode();
                 line.put("voice_id", n.voiceId());
                 line.put("score", n.score());

@@ -30,6 +30,18 @@ public interface JobStore {
     /** Stays PROCESSING; the transient error is noted for operators. */
     void noteTransientError(UUID jobId, String error);
 
+    /**
+     * Runs {@code action} while holding the job row's lock, if the job may not keep an embedding: its row is
+     * FAILED, deleted or missing. Used to remove the point of such a job: {@link #pickUp} and {@link #complete}
+     * wait for the lock, so no other delivery can take the job up and write a point that this removal would then
+     * take away from a COMPLETED job. An exception of the action rolls back nothing (there is nothing to roll back)
+     * and propagates.
+     *
+     * @return true if the row was FAILED, deleted or missing and the action ran; false if it is PENDING,
+     *         PROCESSING (another delivery owns it) or COMPLETED and not deleted
+     */
+    boolean lockedIfFailedOrGone(UUID jobId, Runnable action);
+
     /** Inserts a PENDING row (used by submit, the demo and tests). */
     void create(UUID jobId, String voiceId, String s3Key);
 

@@ -113,6 +113,47 @@ public final class PostgresJobStore implements JobStore {
                 oneLine(error), jobId);
     }
 
+    @Override
+    public boolean lockedIfFailedOrGone(UUID jobId, Runnable action) {
+        Objects.requireNonNull(action, "action");
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                boolean failedOrGone;
+                try (PreparedStatement lock = c.prepareStatement(
+                        "SELECT status, is_deleted FROM voice_processing_jobs WHERE id = ? FOR UPDATE")) {
+                    lock.setQueryTimeout(statementTimeoutSeconds);
+                    lock.setObject(1, jobId);
+                    try (ResultSet rs = lock.executeQuery()) {
+                        // A missing row cannot be locked, and nothing can complete it either
+                        failedOrGone = !rs.next() || rs.getBoolean("is_deleted")
+                                || JobStatus.FAILED.name().equals(rs.getString("status"));
+                    }
+                }
+                if (failedOrGone) {
+                    action.run();
+                }
+                c.commit();
+                return failedOrGone;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw SqlErrors.classify("locking job " + jobId, e);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; closing it ends the transaction and releases the lock
+        }
+    }
+
     /**
      * Inserts a PENDING row. Idempotent: an existing row with this id is left as it is (a resubmitted job
      * must not reset one that is running or done).

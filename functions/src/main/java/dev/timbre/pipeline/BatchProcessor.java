@@ -102,14 +102,16 @@ public final class BatchProcessor {
 
         AtomicBoolean expired = new AtomicBoolean();
         Set<String> started = ConcurrentHashMap.newKeySet();
+        Set<String> crashed = ConcurrentHashMap.newKeySet();
         List<CompletableFuture<RecordOutcome>> futures = fifo
                 ? submitFifo(messages, expired, started)
                 : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired, started), pool.executor())).toList();
 
         List<RecordOutcome> outcomes = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
-            RecordOutcome outcome = await(messages.get(i), futures.get(i), deadline, expired);
-            outcomes.add(started.contains(messages.get(i).messageId()) ? outcome : giveUpIfLastReceive(messages.get(i), outcome));
+            QueueMessage m = messages.get(i);
+            RecordOutcome outcome = await(m, futures.get(i), deadline, expired, crashed);
+            outcomes.add(settleLastReceive(m, outcome, started.contains(m.messageId()), crashed.contains(m.messageId())));
         }
         BatchOutcome batch = new BatchOutcome(outcomes);
         for (RecordOutcome o : outcomes) {
@@ -156,7 +158,7 @@ public final class BatchProcessor {
     }
 
     private RecordOutcome await(QueueMessage m, CompletableFuture<RecordOutcome> future, Instant deadline,
-                                AtomicBoolean expired) {
+                                AtomicBoolean expired, Set<String> crashed) {
         try {
             long remaining = Duration.between(clock.instant(), deadline).toMillis();
             if (remaining > 0 && !Thread.currentThread().isInterrupted()) {
@@ -175,6 +177,7 @@ public final class BatchProcessor {
             return new RecordOutcome(m.messageId(), Disposition.NOT_FINISHED, "deadline reached");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            crashed.add(m.messageId());
             log.atError().addKeyValue("message_id", m.messageId()).setCause(cause)
                     .log("unexpected error processing a message; it will be delivered again");
             metrics.countOutcome(Disposition.RETRY);
@@ -223,13 +226,27 @@ public final class BatchProcessor {
     }
 
     /**
-     * A message that never started (deadline, or skipped behind a failed FIFO message) on its last allowed receive
-     * would be moved to the DLQ by SQS with its job row left PENDING or PROCESSING for ever: the job is given up
-     * instead, as a transient failure on the last receive is ({@link JobProcessor#giveUpUnstarted}).
+     * A message reported for redelivery on its last allowed receive is moved to the DLQ by SQS next. Where its job
+     * got no verdict, the row would stay PENDING or PROCESSING for ever, so:
+     * <ul>
+     *   <li>never started (deadline, or skipped behind a failed FIFO message), or ended in an {@link Error} that
+     *       escaped the job: the job is given up ({@link JobProcessor#giveUp}: FAILED "gave up after N attempts",
+     *       acknowledged), or, when even that fails, left to the DLQ;</li>
+     *   <li>started and still running at the deadline: it cannot be failed under its own feet (it may still
+     *       complete), so it goes to the DLQ with its row PROCESSING. If it finishes on its own the row is terminal
+     *       and the DLQ copy is stale; if its container is frozen or reaped first, {@code ./timbre reconcile} finishes
+     *       the row from the DLQ (docs/reliability.md, "Job lifecycle invariant").</li>
+     * </ul>
      */
-    private RecordOutcome giveUpIfLastReceive(QueueMessage m, RecordOutcome outcome) {
-        if (outcome.disposition() != Disposition.NOT_FINISHED
-                && outcome.disposition() != Disposition.SKIPPED_AFTER_GROUP_FAILURE) {
+    private RecordOutcome settleLastReceive(QueueMessage m, RecordOutcome outcome, boolean started, boolean crashed) {
+        Disposition d = outcome.disposition();
+        boolean unstarted = !started && (d == Disposition.NOT_FINISHED || d == Disposition.SKIPPED_AFTER_GROUP_FAILURE);
+        if (!unstarted && !crashed) {
+            if (started && d == Disposition.NOT_FINISHED && jobs.isLastReceive(m.receiveCount())) {
+                log.atWarn().addKeyValue("message_id", m.messageId()).addKeyValue("receive_count", m.receiveCount())
+                        .log("a running job reached the deadline on its last receive: its message goes to the DLQ; "
+                                + "if the job does not finish on its own, ./timbre reconcile finishes its row");
+            }
             return outcome;
         }
         JobMessage job;
@@ -238,7 +255,7 @@ public final class BatchProcessor {
         } catch (PoisonMessageException e) {
             return outcome; // no job row; SQS's redrive keeps the message in the DLQ
         }
-        return jobs.giveUpUnstarted(job, m.receiveCount(), outcome.detail())
+        return jobs.giveUp(job, m.receiveCount(), outcome.detail())
                 .map(o -> new RecordOutcome(m.messageId(), o.disposition(), o.detail()))
                 .orElse(outcome);
     }

@@ -15,6 +15,12 @@ public enum Disposition {
     GAVE_UP(true),
     /** A poison message, now in the DLQ with its reason. */
     DEAD_LETTERED(true),
+    /**
+     * The last allowed receive gave up, but the row could not be marked FAILED (the database is down): reported, so
+     * that SQS moves the message to the DLQ with the row still open; {@code ./timbre reconcile} finishes it there.
+     * Acknowledging it instead would delete the only trace of an unfinished job.
+     */
+    GIVE_UP_FAILED(false),
     /** A transient failure: the job stays PROCESSING with the error noted; redeliver. */
     RETRY(false),
     /** A poison message whose move to the DLQ failed: redeliver rather than lose it. */

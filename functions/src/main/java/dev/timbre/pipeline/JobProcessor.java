@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.timbre.audio.InvalidAudioException;
 import dev.timbre.job.JobMessage;
+import dev.timbre.job.JobRecord;
+import dev.timbre.job.JobStatus;
 import dev.timbre.job.JobStore;
 import dev.timbre.job.PermanentJobException;
 import dev.timbre.job.TransientJobException;
@@ -26,16 +28,22 @@ import java.time.format.DateTimeFormatter;
  *   <li>row COMPLETED already → {@link Disposition#DUPLICATE}, nothing touched;</li>
  *   <li>row missing or deleted, object missing or too large, audio unusable → the row becomes FAILED with a
  *       one-line error → {@link Disposition#FAILED};</li>
- *   <li>a dependency fault ({@link TransientJobException}) or an unexpected exception → the row stays
- *       PROCESSING with the error noted → {@link Disposition#RETRY}; but on the last allowed receive
- *       ({@code receiveCount >= maxReceives}) the row becomes FAILED "gave up after N attempts: …" →
- *       {@link Disposition#GAVE_UP}, because SQS will move the message to the DLQ next and nobody would
- *       ever finish the row.</li>
+ *   <li>a dependency fault ({@link TransientJobException}), an unexpected exception, an
+ *       {@link OutOfMemoryError} or a {@link StackOverflowError} → the row stays PROCESSING with the error noted →
+ *       {@link Disposition#RETRY}; but on the last allowed receive ({@code receiveCount >= maxReceives}) the row
+ *       becomes FAILED "gave up after N attempts: …" → {@link Disposition#GAVE_UP}, because SQS will move the
+ *       message to the DLQ next and nobody would ever finish the row. If the row cannot be marked then (the
+ *       database is down), the message is reported ({@link Disposition#GIVE_UP_FAILED}) so that it reaches the
+ *       DLQ with the row still open, where {@code ./timbre reconcile} finishes it;</li>
+ *   <li>{@link JobStore#complete} refused (the row is no longer PROCESSING): COMPLETED by another delivery →
+ *       {@link Disposition#DUPLICATE}; FAILED or deleted meanwhile → the point just written is removed.</li>
  * </ul>
+ * Invariant kept on every path: a job row ends COMPLETED or FAILED, or its message stays in the jobs queue or the
+ * DLQ; and a point exists only for a COMPLETED job (removed, under the row's lock, when the job ends FAILED).
  * Every stage is timed: the times go to the log line that ends the job and to {@link PipelineMetrics}.
  *
  * <p>Thread-safe: holds only thread-safe collaborators; runs concurrently on the worker threads.
- * Never throws for a job failure; an {@link Error} propagates.
+ * Never throws for a job failure; an {@link Error} other than the two above propagates.
  */
 public final class JobProcessor {
 
@@ -66,6 +74,11 @@ public final class JobProcessor {
         this.maxReceives = maxReceives;
         this.metrics = metrics;
         this.clock = clock;
+    }
+
+    /** True when a message received this often will not be delivered again (SQS dead-letters it next). */
+    public boolean isLastReceive(int receiveCount) {
+        return receiveCount >= maxReceives;
     }
 
     /**
@@ -123,9 +136,7 @@ public final class JobProcessor {
             stages.lap("Complete");
             stages.report();
             if (!completed) {
-                // Another delivery of the same job finished first (both wrote the same point id): nothing lost.
-                log.atInfo().addKeyValue("outcome", "duplicate").log("job was completed by another delivery");
-                return JobOutcome.of(Disposition.DUPLICATE);
+                return notCompleted(job);
             }
             stages.logEnd("job completed", extraction);
             return JobOutcome.of(Disposition.COMPLETED);
@@ -135,9 +146,14 @@ public final class JobProcessor {
         } catch (TransientJobException e) {
             stages.report();
             return transientFailure(job, receiveCount, oneLine(e.getMessage()), null);
-        } catch (RuntimeException e) {
-            // Unexpected: a bug or an unclassified client error. Retry like a transient fault (bounded by
-            // maxReceives) and keep the stack trace, which is what an unexpected failure needs.
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // Unexpected: a bug, an unclassified client error, or an input that exhausted the heap or the stack.
+            // Retry like a transient fault (bounded by maxReceives) and keep the stack trace, which is what an
+            // unexpected failure needs. The two errors are caught because they are safe to survive here: both have
+            // unwound this job's frames, so what the job held is garbage now and no lock of ours is held; and
+            // retrying is right because a job that merely ran next to the input that took the memory succeeds on
+            // its next receive, while the input itself gives up after maxReceives. Any other Error propagates
+            // (BatchProcessor still gives the job up on its last receive).
             stages.report();
             String error = "internal error: " + e.getClass().getSimpleName()
                     + (e.getMessage() == null ? "" : ": " + oneLine(e.getMessage()));
@@ -146,29 +162,73 @@ public final class JobProcessor {
     }
 
     /**
-     * For a message that never started (the batch deadline came first, or an earlier message of its FIFO group
-     * failed) on its last allowed receive ({@code receiveCount >= maxReceives}): SQS moves it to the DLQ next and
-     * nobody would ever finish the row, so the job becomes FAILED "gave up after N attempts: reason" (never over
-     * COMPLETED). Found by the chaos run: rows stayed PROCESSING with their messages in the DLQ.
-     *
-     * @return {@link Disposition#GAVE_UP} when the row was marked; empty when receives are left or the database
-     *         did not answer (then the message is redriven to the DLQ and stays recoverable there)
+     * {@link JobStore#complete} found the row no longer PROCESSING (or deleted) after this delivery wrote the point.
+     * Only a row COMPLETED by another delivery makes that a harmless duplicate (both wrote the same point id). A row
+     * FAILED meanwhile (a parallel delivery gave up, an operator reconciled it) or deleted keeps its verdict, and
+     * the point just written must go: a point never outlives a failed or deleted job.
      */
-    public java.util.Optional<JobOutcome> giveUpUnstarted(JobMessage job, int receiveCount, String reason) {
+    private JobOutcome notCompleted(JobMessage job) {
+        JobRecord row = jobs.find(job.jobId()).orElse(null);
+        if (row != null && !row.deleted() && row.status() == JobStatus.COMPLETED) {
+            log.atInfo().addKeyValue("outcome", "duplicate").log("job was completed by another delivery");
+            return JobOutcome.of(Disposition.DUPLICATE);
+        }
+        if (row == null || row.deleted()) {
+            return failPermanently(job, "job " + job.jobId() + " does not exist or was deleted");
+        }
+        if (row.status() == JobStatus.FAILED) {
+            dropPointIfFailedOrGone(job);
+            String error = row.error() == null ? "failed by another delivery" : row.error();
+            log.atWarn().addKeyValue("outcome", "failed").addKeyValue("error", error)
+                    .log("job was failed by another delivery while this one ran; its point was removed");
+            return new JobOutcome(Disposition.FAILED, error);
+        }
+        // PENDING or PROCESSING: a newer delivery has taken the job up since; it writes the point again and
+        // finishes the row, and its own message stays in the queue until it has.
+        log.atInfo().addKeyValue("outcome", "duplicate").log("job was taken up again by another delivery");
+        return JobOutcome.of(Disposition.DUPLICATE);
+    }
+
+    /**
+     * Marks the job FAILED, then removes its point if one was written (by this delivery or an earlier one): the
+     * point of a FAILED job must not stay. Either step may throw.
+     */
+    private void markFailed(JobMessage job, String error) {
+        jobs.fail(job.jobId(), error);
+        dropPointIfFailedOrGone(job);
+    }
+
+    /** Removes the job's point under the row's lock, if the row is FAILED, deleted or missing. */
+    private void dropPointIfFailedOrGone(JobMessage job) {
+        jobs.lockedIfFailedOrGone(job.jobId(), () -> embeddings.delete(job.jobId()));
+    }
+
+    /**
+     * For a message on its last allowed receive ({@code receiveCount >= maxReceives}) that is reported for
+     * redelivery without a verdict: one that never started (the batch deadline came first, or an earlier message of
+     * its FIFO group failed), or whose job ended in an {@link Error} this class does not catch. SQS moves it to the
+     * DLQ next and nobody would ever finish the row, so the job becomes FAILED "gave up after N attempts: reason"
+     * (never over COMPLETED) and its point, if any, is removed. Found by the chaos run: rows stayed PROCESSING with
+     * their messages in the DLQ.
+     *
+     * @return {@link Disposition#GAVE_UP} when the row was marked; empty when receives are left or the row could not
+     *         be marked (then the message is redriven to the DLQ and stays recoverable there: {@code ./timbre reconcile})
+     */
+    public java.util.Optional<JobOutcome> giveUp(JobMessage job, int receiveCount, String reason) {
         if (receiveCount < maxReceives) {
             return java.util.Optional.empty();
         }
         String finalError = "gave up after " + receiveCount + " attempts: " + oneLine(reason);
         MDC.put("job_id", job.jobId().toString());
         try {
-            jobs.fail(job.jobId(), finalError);
+            markFailed(job, finalError);
             log.atError().addKeyValue("outcome", "gave_up").addKeyValue("error", finalError)
-                    .addKeyValue("receive_count", receiveCount).log("job gave up before it could start");
+                    .addKeyValue("receive_count", receiveCount).log("job gave up without a verdict of its own");
             metrics.countOutcome(Disposition.GAVE_UP);
             return java.util.Optional.of(new JobOutcome(Disposition.GAVE_UP, finalError));
         } catch (RuntimeException e) {
-            log.atError().addKeyValue("error", finalError)
-                    .log("giving up, but the job row could not be marked FAILED: {}", oneLine(e.getMessage()));
+            log.atError().addKeyValue("error", finalError).log("giving up, but the job row could not be marked "
+                    + "FAILED; the message goes to the DLQ for ./timbre reconcile: {}", oneLine(e.getMessage()));
             return java.util.Optional.empty();
         } finally {
             MDC.remove("job_id");
@@ -177,11 +237,12 @@ public final class JobProcessor {
 
     private JobOutcome failPermanently(JobMessage job, String error) {
         try {
-            jobs.fail(job.jobId(), error);
-        } catch (TransientJobException e) {
-            // The row could not be marked; retrying will reach the same verdict and mark it then.
+            markFailed(job, error);
+        } catch (RuntimeException e) {
+            // The row could not be marked or its point not removed; retrying reaches the same verdict and finishes
+            // it then (on the last receive the message goes to the DLQ, where ./timbre reconcile finishes it).
             log.atWarn().addKeyValue("outcome", "retry").addKeyValue("error", error)
-                    .log("permanent failure but the job row could not be marked FAILED: {}", oneLine(e.getMessage()));
+                    .log("permanent failure but the job could not be marked FAILED: {}", oneLine(e.getMessage()));
             return new JobOutcome(Disposition.RETRY, error);
         }
         log.atWarn().addKeyValue("outcome", "failed").addKeyValue("error", error).log("job failed");
@@ -192,10 +253,16 @@ public final class JobProcessor {
         if (receiveCount >= maxReceives) {
             String finalError = "gave up after " + receiveCount + " attempts: " + error;
             try {
-                jobs.fail(job.jobId(), finalError);
-            } catch (TransientJobException e) {
-                log.atError().addKeyValue("error", finalError)
-                        .log("giving up, but the job row could not be marked FAILED: {}", oneLine(e.getMessage()));
+                markFailed(job, finalError);
+            } catch (RuntimeException e) {
+                // Typically the same outage (the database) on the last receive. Acknowledging now would delete the
+                // message with the row still open; reported instead, SQS moves it to the DLQ, where the job stays
+                // recoverable (./timbre reconcile finishes or requeues it).
+                log.atError().addKeyValue("outcome", "give_up_failed").addKeyValue("error", finalError)
+                        .addKeyValue("receive_count", receiveCount).setCause(unexpected)
+                        .log("giving up, but the job could not be marked FAILED; the message goes to the DLQ: {}",
+                                oneLine(e.getMessage()));
+                return new JobOutcome(Disposition.GIVE_UP_FAILED, finalError);
             }
             log.atError().addKeyValue("outcome", "gave_up").addKeyValue("error", finalError)
                     .addKeyValue("receive_count", receiveCount).setCause(unexpected).log("job gave up");

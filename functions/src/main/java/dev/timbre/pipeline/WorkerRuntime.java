@@ -127,7 +127,7 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     /** An SQS client on the configured endpoint (the SDK's own {@code AWS_ENDPOINT_URL_SQS} rule). */
-    static SqsClient sqsClient(TimbreConfig config) {
+    public static SqsClient sqsClient(TimbreConfig config) {
         SqsClientBuilder builder = SqsClient.builder()
                 .region(Region.of(config.awsRegion()))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())

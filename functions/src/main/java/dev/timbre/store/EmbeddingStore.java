@@ -19,6 +19,12 @@ public interface EmbeddingStore extends AutoCloseable {
 
     Optional<StoredEmbedding> get(UUID pointId);
 
+    /**
+     * Removes the point if it exists and waits until the removal is applied; removing a missing point is no error.
+     * Used when a job ends FAILED or deleted after its point was written: a point must not outlive such a job.
+     */
+    void delete(UUID pointId);
+
     /** The k nearest points by cosine similarity, best first. */
     List<Neighbour> nearest(float[] vector, int k);
 

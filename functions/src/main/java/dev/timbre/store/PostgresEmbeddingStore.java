@@ -119,6 +119,20 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
         }
     }
 
+    @Override
+    public void delete(UUID pointId) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement delete = c.prepareStatement(
+                     "DELETE FROM voice_embeddings WHERE collection = ? AND point_id = ?")) {
+            delete.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
+            delete.setString(1, collection);
+            delete.setObject(2, pointId);
+            delete.executeUpdate();
+        } catch (SQLException e) {
+            throw SqlErrors.classify("deleting embedding " + pointId, e);
+        }
+    }
+
     /** Exact cosine similarity against every point of the collection; ties by point id for a stable order. */
     @Override
     public List<Neighbour> nearest(float[] vector, int k) {

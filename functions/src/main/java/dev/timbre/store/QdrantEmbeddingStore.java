@@ -13,9 +13,12 @@ import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.JsonWithInt.Value;
+import io.qdrant.client.grpc.Points.DeletePoints;
 import io.qdrant.client.grpc.Points.DenseVector;
 import io.qdrant.client.grpc.Points.GetPoints;
 import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.PointsIdsList;
+import io.qdrant.client.grpc.Points.PointsSelector;
 import io.qdrant.client.grpc.Points.Query;
 import io.qdrant.client.grpc.Points.QueryPoints;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
@@ -210,6 +213,21 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
         return Optional.of(new StoredEmbedding(pointId, payloadString(payload, VOICE_ID),
                 vectorOf(point.getVectors()), payloadString(payload, MODEL),
                 Instant.parse(payloadString(payload, PROCESSED_AT)), payload.get(DURATION_S).getDoubleValue()));
+    }
+
+    @Override
+    public void delete(UUID pointId) {
+        String action = "deleting point " + pointId + " from " + collection;
+        UpdateResult result = await(action, client.deleteAsync(DeletePoints.newBuilder()
+                .setCollectionName(collection)
+                .setWait(true) // the caller goes on as if the point were gone: it must be
+                .setPoints(PointsSelector.newBuilder().setPoints(PointsIdsList.newBuilder()
+                        .addIds(PointIdFactory.id(pointId))))
+                .build(), callTimeout));
+        if (result.getStatus() != UpdateStatus.Completed) {
+            throw new TransientJobException("Qdrant did not complete " + action + ": status " + result.getStatus(),
+                    null);
+        }
     }
 
     @Override

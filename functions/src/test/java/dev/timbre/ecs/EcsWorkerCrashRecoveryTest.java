@@ -7,6 +7,7 @@ import dev.timbre.local.EmbeddedSqs;
 import dev.timbre.local.VoiceSpec;
 import dev.timbre.local.VoiceSynth;
 import dev.timbre.local.WavWriter;
+import dev.timbre.testing.JobInvariant;
 import dev.timbre.testing.TestDatabase;
 import dev.timbre.testing.WorkerProcess;
 import org.junit.jupiter.api.Test;
@@ -111,6 +112,10 @@ class EcsWorkerCrashRecoveryTest {
             assertEquals("0", sqsClient.getQueueAttributes(b -> b.queueUrl(queues.dlqUrl())
                     .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES)).attributes()
                     .get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES), "nothing dead-lettered");
+            JobInvariant.State state = JobInvariant.read(db.dataSource(), sqsClient, queues.queueUrl(),
+                    queues.dlqUrl(), JobInvariant.postgresPoints(db.dataSource()), Duration.ofSeconds(10));
+            assertEquals(List.of(), JobInvariant.violations(state), "the job lifecycle invariant");
+            assertEquals(List.of(), JobInvariant.finished(state), "every job finished, points of COMPLETED jobs only");
         }
     }
 

@@ -12,12 +12,16 @@ import dev.timbre.pipeline.Embedder;
 import dev.timbre.pipeline.PipelineHarness;
 import dev.timbre.pipeline.QueueMessage;
 import dev.timbre.pipeline.ToneColorEmbedder;
+import dev.timbre.testing.JobInvariant;
 import dev.timbre.tone.Extraction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -92,6 +96,7 @@ class LastReceiveDeadlineTest {
             }
         }, "the started job still completes");
         assertTrue(harness.drainDlq().isEmpty(), "nothing in the DLQ");
+        assertInvariant(outcome, Map.of("m-running", running, "m-unstarted", unstarted));
     }
 
     @Test
@@ -114,5 +119,17 @@ class LastReceiveDeadlineTest {
                 Thread.sleep(50);
             }
         }, "the started job still completes");
+        assertInvariant(outcome, Map.of("m-1", running, "m-2", unstarted));
+    }
+
+    /**
+     * The job lifecycle invariant after the batch: a message not acknowledged goes back to the queue (or on to the
+     * DLQ), so its job may be open; every other job must be finished, and points only exist for COMPLETED jobs.
+     */
+    private static void assertInvariant(BatchOutcome outcome, Map<String, UUID> jobOfMessage) {
+        Set<UUID> stillQueued = outcome.failedMessageIds().stream().map(jobOfMessage::get).collect(Collectors.toSet());
+        JobInvariant.State state = new JobInvariant.State(JobInvariant.rows(harness.db.dataSource()), stillQueued,
+                Set.of(), harness.qdrant.pointIds(PipelineHarness.COLLECTION)).only(Set.copyOf(jobOfMessage.values()));
+        assertEquals(List.of(), JobInvariant.violations(state), "the job lifecycle invariant");
     }
 }

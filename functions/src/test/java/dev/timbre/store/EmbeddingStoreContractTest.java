@@ -92,6 +92,23 @@ abstract class EmbeddingStoreContractTest {
     }
 
     @Test
+    void deleteRemovesOnlyThatPointAndIsIdempotent() {
+        UUID gone = UUID.randomUUID();
+        UUID kept = UUID.randomUUID();
+        store.upsert(embedding(gone, "voice-1", axis(0)));
+        store.upsert(embedding(kept, "voice-1", axis(1)));
+
+        store.delete(gone);
+        store.delete(gone);
+        store.delete(UUID.randomUUID());
+
+        assertTrue(store.get(gone).isEmpty());
+        assertTrue(store.get(kept).isPresent());
+        assertEquals(List.of(kept), store.nearest(axis(0), 10).stream().map(Neighbour::jobId).toList(),
+                "a deleted point is never a neighbour");
+    }
+
+    @Test
     void upsertOfTheSameIdOverwritesInsteadOfDuplicating() {
         UUID jobId = UUID.randomUUID();
         store.upsert(embedding(jobId, "voice-1", axis(0)));

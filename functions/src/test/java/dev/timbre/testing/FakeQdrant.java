@@ -34,6 +34,7 @@ import io.qdrant.client.grpc.CollectionsGrpc;
 import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.CreateFieldIndexCollection;
+import io.qdrant.client.grpc.Points.DeletePoints;
 import io.qdrant.client.grpc.Points.DenseVector;
 import io.qdrant.client.grpc.Points.FieldType;
 import io.qdrant.client.grpc.Points.GetPoints;
@@ -225,6 +226,12 @@ public final class FakeQdrant implements AutoCloseable {
     public synchronized int pointCount(String collection) {
         CollectionState state = collections.get(collection);
         return state == null ? 0 : state.points().size();
+    }
+
+    /** The ids of every point of the collection now (empty when there is no such collection). */
+    public synchronized Set<UUID> pointIds(String collection) {
+        CollectionState state = collections.get(collection);
+        return state == null ? Set.of() : Set.copyOf(state.points().keySet());
     }
 
     /** Upsert RPCs received, including failed ones. */
@@ -461,6 +468,29 @@ public final class FakeQdrant implements AutoCloseable {
             response.onNext(PointsOperationResponse.newBuilder()
                     .setResult(UpdateResult.newBuilder().setOperationId(upsertCalls.get()).setStatus(answer))
                     .build());
+            response.onCompleted();
+        }
+
+        /** Deletion by point ids (the selector {@code QdrantEmbeddingStore} sends); a filter is refused. */
+        @Override
+        public void delete(DeletePoints request, StreamObserver<PointsOperationResponse> response) {
+            synchronized (FakeQdrant.this) {
+                CollectionState state = collections.get(request.getCollectionName());
+                if (state == null) {
+                    response.onError(notFound(request.getCollectionName()));
+                    return;
+                }
+                if (!request.getPoints().hasPoints()) {
+                    response.onError(Status.INVALID_ARGUMENT
+                            .withDescription("fake Qdrant deletes by point ids only").asException());
+                    return;
+                }
+                for (PointId id : request.getPoints().getPoints().getIdsList()) {
+                    state.points().remove(uuidOf(id));
+                }
+            }
+            response.onNext(PointsOperationResponse.newBuilder().setResult(UpdateResult.newBuilder()
+                    .setOperationId(calls.get()).setStatus(UpdateStatus.Completed)).build());
             response.onCompleted();
         }
 

@@ -1,5 +1,6 @@
 package dev.timbre.testing;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.timbre.db.DatabasePool;
 import dev.timbre.db.Migrations;
@@ -34,6 +35,7 @@ public final class TestDatabase implements AutoCloseable {
 
     private final String name;
     private final HikariDataSource dataSource;
+    private final java.util.List<HikariDataSource> extraPools = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TestDatabase(String name, HikariDataSource dataSource) {
         this.name = name;
@@ -99,9 +101,45 @@ public final class TestDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * A database outage without stopping the shared server: {@code false} closes this database to new connections
+     * and ends every open one (clients see connection failures, as when a database is down); {@code true} opens it
+     * again. Either way this class's pool drops the connections it holds, as it would after failed validations.
+     */
+    public void acceptConnections(boolean accept) {
+        adminExecute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + accept);
+        if (!accept) {
+            adminExecute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+        }
+        // The connections the outage ended are dead: the pools must not hand them out again afterwards
+        dataSource.getHikariPoolMXBean().softEvictConnections();
+        extraPools.forEach(pool -> pool.getHikariPoolMXBean().softEvictConnections());
+    }
+
+    /**
+     * Another pool on this database that gives up on a connection after 250 ms (the production pool waits 5 s): an
+     * outage ({@link #acceptConnections}) fails calls quickly, and as the production pool fails them (a transient
+     * {@code SQLTransientConnectionException}). Closed by {@link #close()}.
+     */
+    public DataSource fastFailingDataSource() {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("test-fast-failing");
+        config.setJdbcUrl(jdbcUrl());
+        config.setUsername(USER);
+        config.setMaximumPoolSize(6);
+        config.setMinimumIdle(0);
+        config.setConnectionTimeout(250);
+        config.setValidationTimeout(250);
+        config.setInitializationFailTimeout(-1);
+        HikariDataSource pool = new HikariDataSource(config);
+        extraPools.add(pool);
+        return pool;
+    }
+
     /** Closes the pool and drops the database, ending any connection still open on it. */
     @Override
     public void close() {
+        extraPools.forEach(HikariDataSource::close);
         dataSource.close();
         adminExecute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
     }

@@ -25,6 +25,7 @@ import dev.timbre.pipeline.WorkerPool;
 import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.QdrantEmbeddingStore;
 import dev.timbre.testing.FakeQdrant;
+import dev.timbre.testing.JobInvariant;
 import dev.timbre.testing.ProcStatus;
 import dev.timbre.testing.TestDatabase;
 import dev.timbre.testing.WorkerProcess;
@@ -92,7 +93,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  *       function timeout for 3-record batches, so batches slowed by other faults run into it too;</li>
  *   <li>the ECS worker killed with SIGKILL and started again.</li>
  * </ul>
- * Afterwards it counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
+ * Afterwards it checks the job lifecycle invariant ({@link JobInvariant}) and counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
  * none stuck in PROCESSING, exactly one Qdrant point per completed job and none for others, the DLQ holding
  * exactly the poison messages, the RabbitMQ queue empty and its dead-letter queue holding exactly the messages
  * no SQS request can carry (not UTF-8, a character SQS refuses, over 1 MiB). Without the bridge
@@ -122,7 +123,8 @@ public final class ChaosRun {
     /** The figures of one run. */
     public record Report(Settings settings, long seconds, int completed, int failedBad, int gaveUp, int lost,
                          int stuck, int points, int duplicatePoints, int pointsOfNonCompleted, int dlqMessages,
-                         boolean dlqOnlyPoison, int dlqCopies, int leftInRabbit, int bridgeDeadLetters,
+                         boolean dlqOnlyPoison, int dlqCopies, int invariantViolations, int leftInRabbit,
+                         int bridgeDeadLetters,
                          boolean bridgeDlqOnlyUnsendable, int childLogFiles, int secretsInChildLogs,
                          Map<String, Integer> faults, long invocations,
                          long deadlineInvocations, long p50Ms, long p95Ms, long p99Ms, double heapSlopeMibPerMin,
@@ -156,6 +158,8 @@ public final class ChaosRun {
             row(md, "Qdrant points", points);
             row(md, "**duplicate points** (points − completed jobs)", duplicatePoints);
             row(md, "points of jobs not COMPLETED", pointsOfNonCompleted);
+            row(md, "**job lifecycle invariant violations** (row open with its message in no queue; point of a job "
+                    + "not COMPLETED)", invariantViolations);
             row(md, "DLQ messages", dlqMessages + (dlqOnlyPoison ? " (the poison messages, nothing else"
                     : " (NOT only poison") + (dlqCopies > 0 ? "; " + dlqCopies
                     + " extra copies: forwarded again after a bridge SIGKILL, at-least-once)" : ")"));
@@ -190,7 +194,7 @@ public final class ChaosRun {
      * that a healthy batch of {@link #BATCH_SIZE} fits: every record of a batch that misses the deadline spends one
      * receive, so a timeout that never fits the batch exhausts maxReceiveCount and jobs give up (seen with 4 s and
      * 10-record batches on two loaded cores; with 3.5 s and 3-record batches before the fix of
-     * {@code BatchProcessor.giveUpIfLastReceive}, rows were even left PROCESSING). At most the visibility timeout,
+     * {@code BatchProcessor.settleLastReceive}, rows were even left PROCESSING). At most the visibility timeout,
      * as Lambda requires of a mapping.
      */
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
@@ -448,8 +452,12 @@ public final class ChaosRun {
             if (bridge != null) {
                 childLogs.addAll(bridge.logs());
             }
+            // the job lifecycle invariant, at rest and before the DLQ is read out below: every row finished or its
+            // message still in the jobs queue or the DLQ, no point of a job that is not COMPLETED
+            List<String> invariant = JobInvariant.violations(JobInvariant.read(db.dataSource(), sqsClient,
+                    queues.queueUrl(), queues.dlqUrl(), qdrant.pointIds(COLLECTION), VISIBILITY.multipliedBy(2)));
             return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, leftovers,
-                    childLogs, faults, invocations.get(), deadlineInvocations.get(), memory);
+                    childLogs, faults, invocations.get(), deadlineInvocations.get(), memory, invariant);
         } finally {
             for (int i = closeables.size() - 1; i >= 0; i--) {
                 try {
@@ -708,8 +716,9 @@ public final class ChaosRun {
     private static Report report(Settings settings, long start, TestDatabase db, SqsClient sqs, String dlqUrl,
                                  FakeQdrant qdrant, Set<UUID> good, Set<UUID> bad, Set<String> poison,
                                  BridgeRun.Leftovers leftovers, List<Path> childLogs, Map<String, Integer> faults, long invocations, long deadlineInvocations,
-                                 Memory memory) throws Exception {
+                                 Memory memory, List<String> invariant) throws Exception {
         List<String> failures = new ArrayList<>();
+        invariant.forEach(v -> failures.add("job lifecycle invariant: " + v));
         int completed = 0;
         int failedBad = 0;
         int gaveUp = 0;
@@ -823,7 +832,7 @@ public final class ChaosRun {
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         return new Report(settings, (System.nanoTime() - start) / 1_000_000_000, completed, failedBad, gaveUp, lost,
                 stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, dlqCopies,
-                leftovers.ready(), leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), childLogs.size(),
+                invariant.size(), leftovers.ready(), leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), childLogs.size(),
                 secretsInChildLogs, faults, invocations, deadlineInvocations, percentile(sorted, 50),
                 percentile(sorted, 95), percentile(sorted, 99), memory.slope(memory.floors(memory.heap)),
                 memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss), failures);

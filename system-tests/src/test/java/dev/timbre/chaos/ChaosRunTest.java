@@ -27,6 +27,7 @@ class ChaosRunTest {
         assertTrue(report.faults().values().stream().mapToInt(Integer::intValue).sum() >= 8,
                 "faults were injected: " + report.faults());
         assertTrue(report.faults().containsKey("bridge SIGKILL + restart"), "the bridge was killed: " + report.faults());
+        assertEquals(0, report.invariantViolations(), "job lifecycle invariant: " + report.failures());
         assertEquals(0, report.lost(), "lost");
         assertEquals(0, report.stuck(), "stuck");
         assertEquals(0, report.duplicatePoints(), "duplicate points");

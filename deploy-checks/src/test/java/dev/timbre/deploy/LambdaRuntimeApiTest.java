@@ -129,6 +129,7 @@ class LambdaRuntimeApiTest {
         env.put("TIMBRE_MAX_RECEIVES", "5");
         env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
         env.put("TIMBRE_DEADLINE_MARGIN_MS", "5000");
+        env.put("TORCH_CPP_LOG_LEVEL", "ERROR"); // libtorch's, not ours: the template sets it so natives stay quiet
 
         TreeSet<String> expected = new TreeSet<>();
         EnvironmentContractTest.functionEnvironment(template).forEach((name, value) -> {

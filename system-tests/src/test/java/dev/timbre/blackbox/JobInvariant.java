@@ -33,6 +33,9 @@ final class JobInvariant {
      * @throws AssertionError naming each job that is neither finished nor queued
      */
     static Outcome assertHolds(DataSource db, AwsAccount aws, AwsAccount.Queues queues, Duration visibilityTimeout) {
+        if (!Pipeline.tableExists(db, "voice_processing_jobs")) {
+            return new Outcome(Map.of(), 0); // never migrated: no job could be submitted
+        }
         long deadline = System.nanoTime() + visibilityTimeout.plusSeconds(20).toNanos();
         while (true) {
             Map<String, String> rows = rows(db);

@@ -104,10 +104,12 @@ final class Pipeline {
     /**
      * SIGTERM while the worker has a backlog: it stops within its bound and cleanly; each job it had is COMPLETED
      * (never FAILED for being interrupted) or its message is back in the queue, and the next worker finishes them.
+     * The backlog is larger than one SQS receive (10), so at the SIGTERM the worker has a batch in flight and
+     * messages it has not taken.
      */
     void sigtermWithABacklogLosesNothing(Path scratch) {
         List<Submitted> backlog = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 12; i++) {
             backlog.add(submit(longRecording(scratch, i), "backlog-" + (i % 2), true));
         }
         Map<String, String> atStop;
@@ -283,11 +285,11 @@ final class Pipeline {
         return write(scratch.resolve("corrupt.wav"), bytes);
     }
 
-    /** A 60 s synthetic recording, long enough that a worker is still busy with its batch when SIGTERM comes. */
+    /** A 30 s synthetic recording: a batch of them keeps a worker busy for a while. */
     private static Path longRecording(Path scratch, int i) {
         int rate = 22050;
         VoiceSpec voice = VoiceSpec.demoVoices()[i % 5];
-        float[] samples = new VoiceSynth(rate).synthesize(voice, 60, 100 + i);
+        float[] samples = new VoiceSynth(rate).synthesize(voice, 30, 100 + i);
         return write(scratch.resolve("long-" + i + ".wav"), WavWriter.pcm16(samples, rate));
     }
 

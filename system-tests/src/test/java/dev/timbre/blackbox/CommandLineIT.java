@@ -19,6 +19,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,6 +61,7 @@ class CommandLineIT {
 
     /** Every command's {@code --help}: exit 0, its usage on stdout, nothing on stderr, nothing started. */
     @ParameterizedTest(name = "timbre {0} --help")
+    @Execution(ExecutionMode.CONCURRENT) // each row is its own process: two at a time (failsafe's junit settings)
     @MethodSource("commands")
     void everyCommandHasHelp(String command) {
         Timbre.Result r = command.isEmpty() ? timbre.run(Map.of(), "--help") : timbre.run(Map.of(), command, "--help");
@@ -148,6 +151,7 @@ class CommandLineIT {
      * empty whenever a command fails, so a script never reads half an answer.
      */
     @ParameterizedTest(name = "{0}")
+    @Execution(ExecutionMode.CONCURRENT)
     @MethodSource("exitCodes")
     void exitCodes(Row row) {
         Timbre.Result r = timbre.run(row.env(), row.args().toArray(String[]::new));
@@ -172,6 +176,7 @@ class CommandLineIT {
 
     /** {@code extract} piped into a JSON parser: exactly one JSON object per file on stdout, and nothing on stderr. */
     @Test
+    @Execution(ExecutionMode.CONCURRENT)
     void extractPrintsOnlyJsonLinesOnStdout() {
         Timbre.Result r = timbre.run(Map.of(), "extract", "--converter", CONVERTER.toString(), WAV_A.toString(),
                 WAV_B.toString());

@@ -71,12 +71,28 @@ class CommandLineIT {
                 () -> assertEquals("", r.stderr(), r.describe()));
     }
 
-    /**
-     * The commands {@code ./timbre} dispatches to Java. Not here: {@code bench} and {@code chaos}, which the
-     * launcher hands to bench/all.sh and bench/chaos.sh: those run Maven and the benchmarks themselves.
-     */
+    /** Every command README lists; {@code bench} and {@code chaos} are scripts, whose help the launcher prints. */
     static Stream<String> commands() {
-        return Stream.of("", "demo", "extract", "worker", "submit", "status", "similar", "migrate", "bridge");
+        return Stream.of("", "demo", "extract", "worker", "submit", "status", "similar", "migrate", "bridge", "bench",
+                "chaos");
+    }
+
+    /**
+     * The launcher inside a build ({@code TIMBRE_NO_BUILD=1}) never runs Maven: with nothing built in the folder
+     * it names, it stops with one line naming what is missing, and builds nothing there.
+     */
+    @Test
+    void theLauncherNeverBuildsWhenToldNotTo() {
+        String folder = "target-nothing-built-" + ProcessHandle.current().pid();
+        Timbre.Result r = timbre.run(Map.of("TIMBRE_BUILD_DIR", folder), "status", UUID.randomUUID().toString());
+        assertAll(() -> assertEquals(1, r.exit(), r.describe()),
+                () -> assertEquals(1, r.stderrLines().size(), "one line: " + r.describe()),
+                () -> assertTrue(r.stderr().contains("functions/" + folder + "/classes is missing"), r.describe()),
+                () -> assertTrue(!Files.exists(Timbre.ROOT.resolve("functions").resolve(folder)), "nothing built"));
+
+        Timbre.Result bad = timbre.run(Map.of("TIMBRE_BUILD_DIR", "../elsewhere"), "status");
+        assertAll(() -> assertEquals(3, bad.exit(), bad.describe()),
+                () -> assertTrue(bad.stderr().contains("TIMBRE_BUILD_DIR"), bad.describe()));
     }
 
     /** One row of the exit-code table: why, the expected status, the environment, the arguments. */

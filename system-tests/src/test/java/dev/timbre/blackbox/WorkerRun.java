@@ -96,6 +96,8 @@ final class WorkerRun implements AutoCloseable {
                 "--poll-wait-seconds", "1", "--visibility-seconds", String.valueOf(BlackBoxStack.VISIBILITY.toSeconds()),
                 "--shutdown-bound-seconds", String.valueOf(SHUTDOWN_BOUND_SECONDS));
         WorkerRun worker = new WorkerRun(name, p, out, err, port);
+        // a test JVM stopped from outside (a build timeout) still takes its workers with it
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly, "stop-" + name));
         worker.awaitHealthy();
         return worker;
     }

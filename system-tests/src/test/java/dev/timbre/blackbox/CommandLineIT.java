@@ -122,6 +122,9 @@ class CommandLineIT {
         rows.add(new Row("similar --limit not a number", 2, Map.of(), List.of("similar", "alice", "--limit", "many"), "many"));
         rows.add(new Row("worker with an unknown option", 2, workerEnv, List.of("worker", "--frobnicate"), "--frobnicate"));
         rows.add(new Row("migrate with an argument", 2, dbEnv, List.of("migrate", "now"), "now"));
+        rows.add(new Row("bridge with an argument", 2, Map.of(), List.of("bridge", "--frobnicate"), "--frobnicate"));
+        // 3 for the bridge too: a configuration error is rejected input
+        rows.add(new Row("bridge without TIMBRE_AMQP_URL", 3, Map.of(), List.of("bridge"), "TIMBRE_AMQP_URL"));
         // 3: rejected input, one line naming what was wrong
         rows.add(new Row("extract: corrupt audio", 3, Map.of(), List.of("extract", "--converter", CONVERTER.toString(),
                 WAV_A.toString(), corrupt.toString()), corrupt.toString()));

@@ -1,16 +1,11 @@
 package dev.timbre.blackbox;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Reads what a queue holds without taking it away, as an operator does with {@code aws sqs receive-message}:
@@ -19,7 +14,6 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
  */
 final class QueuePeek {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Long enough that one read never meets a message twice; the messages are handed back right after. */
     private static final int READ_VISIBILITY_SECONDS = 30;
 
@@ -43,23 +37,5 @@ final class QueuePeek {
             sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
         }
         return messages;
-    }
-
-    /** Messages received by someone and neither deleted nor handed back yet (they reappear after their timeout). */
-    static int hidden(SqsClient sqs, String queueUrl) {
-        return Integer.parseInt(sqs.getQueueAttributes(b -> b.queueUrl(queueUrl)
-                        .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE))
-                .attributes().get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
-    }
-
-    /** The {@code job_id} field of a job message body, if it is JSON with one. */
-    static Optional<String> jobId(Message m) {
-        try {
-            JsonNode body = JSON.readTree(m.body());
-            return body != null && body.path("job_id").isTextual() ? Optional.of(body.get("job_id").asText())
-                    : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
     }
 }

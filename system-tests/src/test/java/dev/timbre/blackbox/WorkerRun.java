@@ -127,7 +127,7 @@ final class WorkerRun implements AutoCloseable {
                 fail(name + ": /healthz did not answer 200 within " + START_TIMEOUT.toSeconds() + " s\n"
                         + Timbre.read(stderr));
             }
-            JobInvariant.sleep(Duration.ofMillis(200));
+            Waits.sleep(Duration.ofMillis(200));
         }
     }
 

@@ -1,0 +1,96 @@
+package dev.timbre.blackbox;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** A {@link LocalServerMain} child JVM (ElasticMQ or S3Proxy) and the endpoint it printed; closing it stops it. */
+final class ServerProcess implements AutoCloseable {
+
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
+
+    private final String kind;
+    private final Process process;
+    private final URI endpoint;
+
+    private ServerProcess(String kind, Process process, URI endpoint) {
+        this.kind = kind;
+        this.process = process;
+        this.endpoint = endpoint;
+    }
+
+    /** Starts the kind ({@code sqs} or {@code s3}) and waits until it prints its endpoint; stderr goes to {@code log}. */
+    static ServerProcess start(String kind, Path log) {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), LocalServerMain.class.getName(), kind);
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the " + kind + " server", e);
+        }
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+            try {
+                return stdout.readLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            String line = firstLine.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            if (line == null || !line.startsWith("endpoint=")) {
+                throw new IllegalStateException("the " + kind + " server printed " + line + " instead of its endpoint; "
+                        + "log: " + Timbre.read(log));
+            }
+            return new ServerProcess(kind, process, URI.create(line.substring("endpoint=".length())));
+        } catch (InterruptedException | ExecutionException | TimeoutException | RuntimeException e) {
+            process.destroyForcibly();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("the " + kind + " server did not start: " + e + "; log: "
+                    + Timbre.read(log), e);
+        }
+    }
+
+    URI endpoint() {
+        return endpoint;
+    }
+
+    /** Closes its stdin (it stops itself), then SIGTERM, then SIGKILL if it still runs. */
+    @Override
+    public void close() {
+        try {
+            process.getOutputStream().close();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroy();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+        } catch (IOException e) {
+            process.destroyForcibly();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return kind + " at " + endpoint;
+    }
+}

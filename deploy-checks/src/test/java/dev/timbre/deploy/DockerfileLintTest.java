@@ -152,6 +152,30 @@ class DockerfileLintTest {
 
     @ParameterizedTest
     @MethodSource("dockerfiles")
+    void theMavenJvmConfigIsCopiedBeforeMavenRuns(String file) throws Exception {
+        // .mvn/jvm.config opens javac's internals to Error Prone on Java 17+; without it every compile in the
+        // image fails (IllegalAccessError from the ErrorProne plugin)
+        assertTrue(Files.exists(Repo.file(".mvn/jvm.config")), ".mvn/jvm.config exists");
+        Dockerfile d = read(file);
+        for (Dockerfile.Stage stage : d.stages) {
+            boolean copied = false;
+            for (Dockerfile.Instruction i : d.instructions) {
+                if (i.stage() != stage.index()) {
+                    continue;
+                }
+                if (i.keyword().equals("COPY") && i.args().matches("(?s)(.*\\s)?\\.mvn/?\\s.*")) {
+                    copied = true;
+                }
+                if (i.keyword().equals("RUN") && i.args().matches("(?s).*\\bmvn\\b.*")) {
+                    assertTrue(copied, file + ":" + i.line() + " runs Maven before copying .mvn/");
+                    break;
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
     void everyReactorModulePomIsCopiedBeforeMavenRuns(String file) throws Exception {
         // Maven reads every <module> of the parent pom, even with -pl: a module pom missing from the build
         // context fails the image build ("Child module ... does not exist").

@@ -72,6 +72,50 @@ class DockerfileLintTest {
         }
     }
 
+    /**
+     * A tag with a full X.Y.Z version at its front (3.9.9-eclipse-temurin-17, 17.0.13_11-jre, 12.8.1-base-...), or
+     * a digest. "3.9-..." and "17-jre" move to each new patch release: the same Dockerfile builds a different image
+     * from one week to the next. (A versioned tag can still be re-pushed by its publisher; a digest cannot.)
+     */
+    static final Pattern FULL_VERSION_TAG = Pattern.compile("\\d+\\.\\d+\\.\\d+([._-].*)?");
+
+    static boolean pinned(String image) {
+        if (image.contains("@sha256:")) {
+            return true;
+        }
+        String afterRepo = image.substring(image.lastIndexOf('/') + 1);
+        int colon = afterRepo.indexOf(':');
+        return colon >= 0 && FULL_VERSION_TAG.matcher(afterRepo.substring(colon + 1)).matches();
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void everyBaseImageTagCarriesAFullPatchVersion(String file) throws Exception {
+        Dockerfile d = read(file);
+        for (Dockerfile.Stage s : d.stages) {
+            String image = d.baseImage(s);
+            if (d.isStageName(image) || image.equals("scratch")) {
+                continue;
+            }
+            assertTrue(pinned(image), file + ": base " + image + " floats; pin a tag with a full X.Y.Z version"
+                    + " (e.g. eclipse-temurin:17.0.13_11-jre) or a digest");
+        }
+    }
+
+    @Test
+    void thePinRuleTellsFloatingTagsFromPinnedOnes() {
+        for (String floating : List.of("eclipse-temurin", "eclipse-temurin:latest", "eclipse-temurin:17-jre",
+                "maven:3.9-eclipse-temurin-17", "nvidia/cuda:12.8-base-ubuntu24.04", "localhost:5000/app",
+                "registry.example.com:5000/app:1.2")) {
+            assertFalse(pinned(floating), floating + " floats");
+        }
+        for (String fixed : List.of("eclipse-temurin:17.0.13_11-jre", "maven:3.9.9-eclipse-temurin-17",
+                "nvidia/cuda:12.8.1-base-ubuntu24.04", "public.ecr.aws/lambda/java:17.2024.11.22.15",
+                "registry.example.com:5000/app:1.2.3", "eclipse-temurin@sha256:" + "0".repeat(64))) {
+            assertTrue(pinned(fixed), fixed + " is pinned");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dockerfiles")
     void noSecretsAreBakedIn(String file) throws Exception {
@@ -102,6 +146,30 @@ class DockerfileLintTest {
         for (String name : d.env(d.finalStage().index()).keySet()) {
             if (name.startsWith("TIMBRE_")) {
                 assertTrue(read.contains(name), file + " sets " + name + ", which the code never reads");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dockerfiles")
+    void theMavenJvmConfigIsCopiedBeforeMavenRuns(String file) throws Exception {
+        // .mvn/jvm.config opens javac's internals to Error Prone on Java 17+; without it every compile in the
+        // image fails (IllegalAccessError from the ErrorProne plugin)
+        assertTrue(Files.exists(Repo.file(".mvn/jvm.config")), ".mvn/jvm.config exists");
+        Dockerfile d = read(file);
+        for (Dockerfile.Stage stage : d.stages) {
+            boolean copied = false;
+            for (Dockerfile.Instruction i : d.instructions) {
+                if (i.stage() != stage.index()) {
+                    continue;
+                }
+                if (i.keyword().equals("COPY") && i.args().matches("(?s)(.*\\s)?\\.mvn/?\\s.*")) {
+                    copied = true;
+                }
+                if (i.keyword().equals("RUN") && i.args().matches("(?s).*\\bmvn\\b.*")) {
+                    assertTrue(copied, file + ":" + i.line() + " runs Maven before copying .mvn/");
+                    break;
+                }
             }
         }
     }

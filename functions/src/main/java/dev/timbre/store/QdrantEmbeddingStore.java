@@ -304,6 +304,8 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
         return dense.build();
     }
 
+    // The flat data field is deprecated in favour of the dense oneof, but a server may still answer with it
+    @SuppressWarnings("deprecation")
     private static float[] vectorOf(VectorsOutput vectors) {
         var output = vectors.getVector();
         List<Float> data = output.hasDense() ? output.getDense().getDataList() : output.getDataList();

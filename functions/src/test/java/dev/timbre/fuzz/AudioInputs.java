@@ -22,7 +22,7 @@ public final class AudioInputs {
         long rate = Fuzz.pick(r, 8000, 16000, 22050, 44100, 48000, 96000);
         int bits = (int) Fuzz.pick(r, 8, 16, 16, 24, 32, 64);
         int tag = (int) Fuzz.pick(r, 1, 1, 3, 0xFFFE);
-        int align = r.nextInt(5) > 0 ? (int) ((channels & 0xFFFF) * ((bits & 0xFFFF) / 8)) : (int) Fuzz.interesting(r);
+        int align = r.nextInt(5) > 0 ? (channels & 0xFFFF) * ((bits & 0xFFFF) / 8) : (int) Fuzz.interesting(r);
         int payloadLength = r.nextInt(6) == 0 ? 0 : r.nextInt(16384);
         byte[] payload = new byte[payloadLength];
         if (r.nextBoolean()) {

@@ -166,6 +166,7 @@ class JobLifecycleTest {
             throw new AssertionError("allocated " + hog.length + " longs");
         }
 
+        @SuppressWarnings("InfiniteRecursion") // on purpose: a real StackOverflowError from the VM
         private static int recurse(int depth) {
             return recurse(depth + 1) + 1;
         }

@@ -454,6 +454,7 @@ public final class FakeQdrant implements AutoCloseable {
                     }
                     // Clients send either the dense oneof or the deprecated flat data field; Qdrant takes both
                     var vector = point.getVectors().getVector();
+                    @SuppressWarnings("deprecation") // the flat field is what the fake must still accept
                     List<Float> data = vector.hasDense() ? vector.getDense().getDataList() : vector.getDataList();
                     if (data.size() != state.vectorSize()) {
                         response.onError(Status.INVALID_ARGUMENT.withDescription("Wrong input: Vector dimension "

@@ -143,9 +143,14 @@ final class BridgeRun implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (process != null && process.isAlive()) {
-            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            try {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                // still release the proxy and the queues; the caller sees the interrupt flag
+                Thread.currentThread().interrupt();
+            }
         }
         proxy.close();
         rabbit.close();

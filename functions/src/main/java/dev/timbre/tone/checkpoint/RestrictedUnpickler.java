@@ -221,7 +221,8 @@ final class RestrictedUnpickler extends Unpickler {
             length = (length << 8) | (raw[i] & 0xff);
         }
         if (width == 4) {
-            length = (int) length; // Pyrolite reads 4-byte lengths as signed
+            int signed = (int) length; // Pyrolite reads 4-byte lengths as signed
+            length = signed;
         }
         long left = pickle.available() - width;
         if (length < 0 || length > left) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,6 +52,10 @@ final class ReconcileCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    // stdout is its data (JSON lines an operator pipes): logs on stderr, warnings only unless --verbose
+    @Mixin
+    VerboseOption verbosity;
 
     @ArgGroup(exclusive = true)
     Choice choice = new Choice();

@@ -68,6 +68,10 @@ final class SubmitCommand implements Callable<Integer> {
         }
         TimbreConfig config = TimbreConfig.fromEnv(System.getenv());
         TimbreConfig.PublishSettings publishing = TimbreConfig.publishingFromEnv(System.getenv());
+        if (publishing.amqpUrl().isEmpty() && config.queueUrl().isEmpty()) {
+            // checked before the upload and the job row: a job with nowhere to go must leave no trace
+            throw new InvalidConfigException("TIMBRE_AMQP_URL or TIMBRE_QUEUE_URL is required to publish the job");
+        }
         long size = Files.size(file);
         if (size > config.maxAudioBytes()) {
             throw new BadInputException(file + ": audio too large: " + size + " bytes exceeds the limit of "
@@ -120,8 +124,7 @@ final class SubmitCommand implements Callable<Integer> {
             Connection connection = factory.newConnection("timbre-submit");
             return new AmqpJobPublisher(connection, publishing.amqpQueue());
         }
-        String queueUrl = config.queueUrl().orElseThrow(() -> new InvalidConfigException(
-                "TIMBRE_AMQP_URL or TIMBRE_QUEUE_URL is required to publish the job")).toString();
+        String queueUrl = config.queueUrl().orElseThrow().toString(); // present: checked in call()
         var builder = SqsClient.builder().region(Region.of(config.awsRegion()))
                 .httpClient(UrlConnectionHttpClient.create());
         config.sqsEndpoint().ifPresent(builder::endpointOverride);

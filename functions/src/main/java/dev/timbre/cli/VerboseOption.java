@@ -3,7 +3,7 @@ package dev.timbre.cli;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --verbose} of the one-shot commands (extract, submit, status, similar, migrate). Their stdout is their
+ * {@code --verbose} of the one-shot commands (extract, submit, status, similar, migrate, reconcile). Their stdout is their
  * data, so their logs go to stderr and, by default, only warnings and errors are logged: a script sees the
  * answer on stdout and an empty stderr when all went well. Applied by {@link CliLogging}.
  */

@@ -8,9 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.job.JobStatus;
 import dev.timbre.local.EmbeddedSqs;
 import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.testing.ChildProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -89,6 +91,26 @@ class ReconcileCommandTest {
         assertEquals("PROCESSING", line.get("row_status").asText());
         assertEquals("failed", line.get("action").asText());
         assertEquals("timbre reconcile: 1 DLQ messages (1 failed)", r.err().strip());
+        assertEquals(JobStatus.FAILED, harness.job(job).status());
+    }
+
+    @Test
+    void asAProcessOfItsOwnStdoutIsOnlyTheJsonLinesAndStderrOnlyTheCount() throws Exception {
+        // given: an open job whose message is in the DLQ
+        UUID job = UUID.randomUUID();
+        harness.jobs.create(job, "voice-cli-process", PipelineHarness.key("voice-cli-process", job));
+        harness.sqsClient.sendMessage(b -> b.queueUrl(queues.dlqUrl()).messageBody(PipelineHarness.body(job,
+                "voice-cli-process")));
+
+        // when: ./timbre reconcile in its own JVM, as an operator pipes it (its logging is chosen there, not here)
+        ChildProcess.Result r = LauncherTest.timbre(env(), "reconcile");
+
+        // then: every stdout line is a JSON object (no log line among them), and stderr holds only the count
+        assertEquals(ExitCodes.OK, r.exit(), r::describe);
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(1, lines.size(), r::describe);
+        assertEquals(job.toString(), JSON.readTree(lines.get(0)).get("job_id").asText(), r::describe);
+        assertEquals(List.of("timbre reconcile: 1 DLQ messages (1 failed)"), r.stderrLines(), r::describe);
         assertEquals(JobStatus.FAILED, harness.job(job).status());
     }
 

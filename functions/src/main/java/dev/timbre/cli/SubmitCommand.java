@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.timbre.common.secrets.Redaction;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.db.DatabasePool;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -91,19 +93,26 @@ final class SubmitCommand implements Callable<Integer> {
         message.put("voice_id", voiceId);
         message.put("s3_key", key);
         message.putObject("metadata").put("filename", file.getFileName().toString());
-        String where;
+        String where = null;
         try (JobPublisher publisher = publisher(config, publishing)) {
             publisher.publish(JSON.writeValueAsString(message));
             where = publisher.description();
         } catch (Exception notPublished) {
-            // No message will ever carry this job: finish its row rather than leave it PENDING for ever.
-            try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
-                    config.dbPassword().orElse(null), 1)) {
-                new PostgresJobStore(ds).fail(jobId, "not published: " + notPublished.getMessage());
-            } catch (RuntimeException alsoFailed) {
-                notPublished.addSuppressed(alsoFailed);
+            if (where != null) {
+                // Published and confirmed; only closing the connection failed. The job is on its way: say so.
+                LoggerFactory.getLogger(SubmitCommand.class)
+                        .warn("job published, but closing the publisher failed: {}", Redaction.text(notPublished.toString()));
+            } else {
+                // No message will ever carry this job: finish its row rather than leave it PENDING for ever.
+                try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
+                        config.dbPassword().orElse(null), 1)) {
+                    new PostgresJobStore(ds).fail(jobId, "not published: "
+                            + Redaction.text(String.valueOf(notPublished.getMessage()), System.getenv()));
+                } catch (RuntimeException alsoFailed) {
+                    notPublished.addSuppressed(alsoFailed);
+                }
+                throw notPublished;
             }
-            throw notPublished;
         }
         ObjectNode out = JSON.createObjectNode();
         out.put("job_id", jobId.toString());

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Run once while an image is built (functions/Dockerfile, infra/ecs/Dockerfile.gpu): starts DJL's PyTorch engine
+ * Run once while an image is built (lambda/Dockerfile, infra/ecs/Dockerfile.gpu): starts DJL's PyTorch engine
  * with DJL_CACHE_DIR set, so the natives (432 MiB for the CPU build) are extracted into the image instead of into
  * /tmp on every cold start, then proves they landed there and work (a 4x4 matmul).
  *

@@ -9,7 +9,7 @@
 # 10 ms fades. Every other file is derived from it; -D (no dither) keeps the outputs reproducible.
 set -euo pipefail
 
-out="${1:-functions/src/test/resources/audio/formats}"
+out="${1:-core/src/test/resources/audio/formats}"
 mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

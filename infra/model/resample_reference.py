@@ -52,7 +52,7 @@ def fix_length(y, size):
 
 
 def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else "functions/src/test/resources/audio/resample"
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else "core/src/test/resources/audio/resample"
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(20261129)
     print(f"resampy {resampy.__version__}, numpy {np.__version__}")

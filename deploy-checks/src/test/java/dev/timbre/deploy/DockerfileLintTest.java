@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DockerfileLintTest {
 
-    static final String LAMBDA = "functions/Dockerfile";
+    static final String LAMBDA = "lambda/Dockerfile";
     static final String GPU = "infra/ecs/Dockerfile.gpu";
     static final String BRIDGE = "bridge/Dockerfile";
 
@@ -142,7 +142,7 @@ class DockerfileLintTest {
     void theImageSetsOnlyTimbreVariablesTheCodeReads(String file) throws Exception {
         Dockerfile d = read(file);
         Set<String> read = EnvironmentContractTest.namesReadBy(file.equals(BRIDGE)
-                ? "bridge/src/main/java/dev/timbre/bridge/config" : "functions/src/main/java/dev/timbre/config");
+                ? "bridge/src/main/java/dev/timbre/bridge/config" : "core/src/main/java/dev/timbre/config");
         for (String name : d.env(d.finalStage().index()).keySet()) {
             if (name.startsWith("TIMBRE_")) {
                 assertTrue(read.contains(name), file + " sets " + name + ", which the code never reads");
@@ -221,13 +221,13 @@ class DockerfileLintTest {
     void resourceFoldersTheFunctionsPomReadsFromOutsideTheModuleAreCopied(String file) throws Exception {
         // A resource directory missing from the build context is skipped silently by Maven: the jar would lack it.
         Dockerfile d = read(file);
-        String pom = Files.readString(Repo.file("functions/pom.xml"));
+        String pom = Files.readString(Repo.file("core/pom.xml"));
         java.util.regex.Matcher m = Pattern.compile("<directory>\\$\\{project\\.basedir}/\\.\\./([^<]+)</directory>").matcher(pom);
         while (m.find()) {
             String dir = m.group(1).replaceAll("/$", "");
             assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("COPY")
                     && i.args().matches("(?s).*\\b" + Pattern.quote(dir) + "/?\\s+.*")),
-                    file + " copies " + dir + " (a resource folder of functions/pom.xml)");
+                    file + " copies " + dir + " (a resource folder of core/pom.xml)");
         }
     }
 
@@ -325,17 +325,21 @@ class DockerfileLintTest {
         void layoutIsClassesInTaskRootAndJarsInLib() throws Exception {
             Dockerfile d = read(LAMBDA);
             String copies = d.inStage(d.finalStage().index(), "COPY").toString();
-            assertTrue(copies.contains("functions/target/classes/ ${LAMBDA_TASK_ROOT}/"), copies);
-            assertTrue(copies.contains("functions/target/lib/ ${LAMBDA_TASK_ROOT}/lib/"), copies);
+            assertTrue(copies.contains("lambda/target/classes/ ${LAMBDA_TASK_ROOT}/"), copies);
+            assertTrue(copies.contains("lambda/target/lib/ ${LAMBDA_TASK_ROOT}/lib/"), copies);
         }
 
         @Test
-        void dropsTheLocalRunnerJarsThatTheRuntimeTestAlsoLeavesOut() throws Exception {
+        void copiesOnlyTheLambdaModulesClassPathNotAnExcludeList() throws Exception {
+            // the allow-list: lambda/target/lib is the module's runtime class path (DeployableClassPathTest checks
+            // what is on it); nothing is removed after the build, so a new jar cannot slip past a list of globs
             Dockerfile d = read(LAMBDA);
-            assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("COPY")
-                    && i.args().contains("infra/image/lambda-exclude.txt")), "the exclude list is copied");
-            assertTrue(d.instructions.stream().anyMatch(i -> i.keyword().equals("RUN")
-                    && i.args().contains("lambda-exclude.txt") && i.args().contains("rm -f")), "and applied to lib/");
+            String copies = d.inStage(d.finalStage().index(), "COPY").toString();
+            for (String other : List.of("core/target", "cli/target", "worker/target", "embedded/target")) {
+                assertFalse(copies.contains(other), "the image copies " + other + ": " + copies);
+            }
+            assertFalse(d.instructions.stream().anyMatch(i -> i.keyword().equals("RUN") && i.args().contains("rm ")
+                    && i.args().contains("target/lib")), "nothing is removed from lib/");
         }
 
         @Test
@@ -387,8 +391,11 @@ class DockerfileLintTest {
             assertEquals(container.get("Command"), d.cmd());
             assertFalse(d.inStage(d.finalStage().index(), "USER").isEmpty(), "USER set");
             String copies = d.inStage(d.finalStage().index(), "COPY").toString();
-            assertTrue(copies.contains("timbre ./timbre") && copies.contains("functions/target/lib/"),
-                    "the launcher's layout: " + copies);
+            assertTrue(copies.contains("worker/target/classes/ /opt/timbre/classes/")
+                    && copies.contains("worker/target/lib/ /opt/timbre/lib/"), "the worker module's class path: " + copies);
+            for (String other : List.of("core/target", "cli/target", "lambda/target", "embedded/target", "timbre ")) {
+                assertFalse(copies.contains(other), "the image copies " + other + ": " + copies);
+            }
         }
     }
 

@@ -106,7 +106,7 @@ class EnvironmentContractTest {
 
     @Test
     void functionSetsEveryVariableTimbreConfigReadsExceptTheListedOnes() throws IOException {
-        Set<String> read = namesReadBy("functions/src/main/java/dev/timbre/config");
+        Set<String> read = namesReadBy("core/src/main/java/dev/timbre/config");
         Set<String> set = new TreeSet<>(functionEnvironment(template).keySet());
 
         Set<String> unused = new TreeSet<>(set);
@@ -149,7 +149,7 @@ class EnvironmentContractTest {
 
     @Test
     void gpuWorkerSetsOnlyWhatTheCodeReadsAndWhatTheWorkerLoopNeeds() throws IOException {
-        Set<String> read = namesReadBy("functions/src/main/java/dev/timbre/config");
+        Set<String> read = namesReadBy("core/src/main/java/dev/timbre/config");
         Set<String> set = containerVariables("WorkerTaskDefinition");
         Set<String> unused = new TreeSet<>(set);
         unused.removeAll(read);

@@ -18,8 +18,9 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * The function image rebuilt on the local disk, as functions/Dockerfile lays it out: the function's classes at
- * the task root, its jars in {@code lib/} less the local-runner ones (infra/image/lambda-exclude.txt), the runtime interface client on the system class path (what the base
+ * The function image rebuilt on the local disk, as lambda/Dockerfile lays it out: the lambda module's classes at
+ * the task root, its runtime class path (core and its libraries, nothing else) in {@code lib/}, the runtime
+ * interface client on the system class path (what the base
  * image keeps in /var/runtime/lib), the natives pre-extracted by PrepareNatives into the image's DJL_CACHE_DIR,
  * and the image's ENV. Paths under /opt are mapped into the test's work folder.
  */
@@ -47,22 +48,19 @@ final class LambdaImage {
         Files.createDirectories(taskRoot.resolve("lib"));
         Path classpathFile = Path.of(System.getProperty("timbre.function.classpath",
                 Repo.root().resolve("deploy-checks/target/function-classpath.txt").toString()));
-        List<java.nio.file.PathMatcher> excluded = Files.readAllLines(Repo.file("infra/image/lambda-exclude.txt"))
-                .stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#"))
-                .map(g -> java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + g)).toList();
         for (String entry : Files.readString(classpathFile).split("[" + java.io.File.pathSeparator + "\\n]")) {
             if (entry.isBlank()) {
                 continue;
             }
             Path p = Path.of(entry.strip());
             if (Files.isDirectory(p)) {
-                copyTree(p, taskRoot); // COPY functions/target/classes/ ${LAMBDA_TASK_ROOT}/
-            } else if (p.getFileName().toString().startsWith("timbre-functions-")) {
+                // COPY lambda/target/classes/ ${LAMBDA_TASK_ROOT}/ (before `package` Maven hands over core's
+                // classes folder too, not its jar: the same classes, at the task root instead of in lib/)
+                copyTree(p, taskRoot);
+            } else if (p.getFileName().toString().startsWith("timbre-lambda-")) {
                 unzip(p, taskRoot); // after `package` (mvn verify) Maven hands over the module's jar, not its classes
-            } else if (p.toString().endsWith(".jar") && excluded.stream().anyMatch(g -> g.matches(p.getFileName()))) {
-                continue; // RUN ... rm -f -- $pattern (infra/image/lambda-exclude.txt)
             } else if (p.toString().endsWith(".jar")) {
-                // COPY functions/target/lib/ ${LAMBDA_TASK_ROOT}/lib/ (a link: same bytes, no 120 MB copy)
+                // COPY lambda/target/lib/ ${LAMBDA_TASK_ROOT}/lib/ (a link: same bytes, no 120 MB copy)
                 Files.createSymbolicLink(taskRoot.resolve("lib").resolve(p.getFileName()), p);
             }
         }

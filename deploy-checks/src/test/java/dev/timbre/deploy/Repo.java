@@ -15,7 +15,7 @@ final class Repo {
             return Path.of(configured).toAbsolutePath().normalize();
         }
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("template.yaml")) && Files.exists(p.resolve("functions"))) {
+            if (Files.exists(p.resolve("template.yaml")) && Files.exists(p.resolve("core"))) {
                 return p;
             }
         }

@@ -273,7 +273,8 @@ class TemplateRulesTest {
             assertFalse(String.valueOf(td.get("RequiresCompatibilities")).contains("FARGATE"), "GPUs are not on Fargate");
             Map<String, Object> container = Template.map(((List<?>) td.get("ContainerDefinitions")).get(0), "worker");
             assertEquals(List.of(Map.of("Type", "GPU", "Value", "1")), container.get("ResourceRequirements"));
-            assertEquals(List.of("./timbre", "worker"), container.get("Command"));
+            assertEquals(List.of("java", "-cp", "/opt/timbre/classes:/opt/timbre/lib/*", "dev.timbre.ecs.EcsWorkerMain"),
+                    container.get("Command"));
             assertEquals("GpuWorkerEnabled", template.conditionOf("Resources", "WorkerTaskDefinition"));
             Map<String, Object> service = template.properties("GpuWorkerService");
             assertFalse(service.containsKey("LaunchType"), "a capacity provider strategy, not a launch type");

@@ -4,54 +4,57 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * infra/ecs/Dockerfile.gpu runs `./timbre worker` from /opt/timbre with only the launcher, the compiled classes,
- * the jars and a build stamp (no sources, no Maven). This lays out the same tree and runs the launcher in it: it
- * must start the CLI without trying to build.
+ * infra/ecs/Dockerfile.gpu copies the worker module's classes and its runtime class path (worker/target/lib) and
+ * nothing else: no launcher, no command line, no local stack. This runs the image's CMD on the same class path
+ * (what Maven resolved for the worker module) with the image's ENV and no queue: the worker must start, read its
+ * configuration and refuse with its one-line configuration error, not fail on a missing class.
  */
 class WorkerImageLayoutTest {
 
     @Test
-    void theLauncherRunsTheWorkerCommandFromTheImageLayoutWithoutBuilding() throws Exception {
-        // given: /opt/timbre as the GPU image has it
-        // classes + jars of the function as Maven resolves them (the Lambda's lean lib/: the GPU image keeps the
-        // local runner's jars and drops the CPU natives jar instead; neither matters to the launcher)
-        LambdaImage image = LambdaImage.build();
-        Path root = Repo.work("worker-image/opt-timbre");
-        LambdaImage.deleteTree(root);
-        Path target = root.resolve("functions/target");
-        Files.createDirectories(target.resolve("lib"));
-        Files.createDirectories(target.resolve("classes"));
-        try (var top = Files.list(image.taskRoot)) {
-            for (Path entry : top.filter(e -> !e.getFileName().toString().equals("lib")).toList()) {
-                LambdaImage.copyTree(entry, target.resolve("classes").resolve(entry.getFileName().toString()));
-            }
-        }
-        try (var jars = Files.list(image.taskRoot.resolve("lib"))) {
-            for (Path j : jars.toList()) {
-                Files.createSymbolicLink(target.resolve("lib").resolve(j.getFileName()), Files.readSymbolicLink(j));
-            }
-        }
-        Files.copy(Repo.file("timbre"), root.resolve("timbre"));
-        Files.writeString(target.resolve(".timbre-build-stamp"), "");
+    void theImagesCommandStartsTheWorkerOnTheWorkerModulesClassPath() throws Exception {
+        // given: the class path of /opt/timbre/classes + /opt/timbre/lib/*, as Maven resolved it
+        Path classes = Path.of(System.getProperty("timbre.worker.classes",
+                Repo.root().resolve("worker/target/classes").toString()));
+        Path classpathFile = Path.of(System.getProperty("timbre.worker.classpath",
+                Repo.root().resolve("worker/target/runtime-classpath.txt").toString()));
+        String classpath = classes + File.pathSeparator + Files.readString(classpathFile).strip();
+        Dockerfile d = Dockerfile.read(Repo.file(DockerfileLintTest.GPU));
+        List<String> cmd = d.cmd();
+        assertEquals(List.of("java", "-cp", "/opt/timbre/classes:/opt/timbre/lib/*", "dev.timbre.ecs.EcsWorkerMain"),
+                cmd, "the command this test runs");
+        List<String> command = new ArrayList<>(List.of(LambdaImage.java(), "-cp", classpath, cmd.get(3)));
 
-        // when
-        Path log = Repo.work("worker-image/launcher.log");
-        ProcessBuilder pb = new ProcessBuilder("bash", "./timbre", "worker", "--help").directory(root.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        // when: the image's ENV (paths under /opt mapped to the fixtures), no TIMBRE_QUEUE_URL
+        Path log = Repo.work("worker-image/worker.log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        d.env(d.finalStage().index()).forEach((k, v) -> {
+            if (!k.equals("JAVA_TOOL_OPTIONS") && !k.startsWith("PYTORCH_")) { // no CUDA libtorch here
+                env.put(k, v.replace("/opt/timbre/converter", Repo.file("infra/model/fixtures/converter").toString())
+                        .replace("/opt/djl-cache", Repo.work("worker-image/djl-cache").toString()));
+            }
+        });
         Process p = pb.start();
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the launcher finished");
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the worker finished");
         String out = Files.readString(log);
 
         // then
-        assertFalse(out.contains("building"), "the launcher tried to build inside the image:\n" + out);
-        assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("TIMBRE_QUEUE_URL"), "the worker command's help:\n" + out);
+        assertFalse(out.contains("ClassNotFoundException") || out.contains("NoClassDefFoundError"), out);
+        assertEquals(3, p.exitValue(), "exit 3: a configuration error, the operator's to fix\n" + out);
+        assertTrue(out.contains("timbre worker: ") && out.contains("TIMBRE_"),
+                "the worker's one-line configuration error names the variable:\n" + out);
     }
 }

@@ -672,7 +672,7 @@ public final class ChaosRun {
         Path log = Files.createTempFile("chaos-ecs-worker-", ".log");
         logs.add(log);
         return WorkerProcess.start(env, log, (int) VISIBILITY.toSeconds(), "-Xmx768m", "-Dlogback.configurationFile="
-                + Path.of("..", "functions", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize());
+                + Path.of("..", "core", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize());
     }
 
     // ----------------------------------------------------------------------------------------------- report

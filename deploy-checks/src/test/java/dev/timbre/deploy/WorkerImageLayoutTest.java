@@ -37,6 +37,7 @@ class WorkerImageLayoutTest {
 
         // when: the image's ENV (paths under /opt mapped to the fixtures), no TIMBRE_QUEUE_URL
         Path log = Repo.work("worker-image/worker.log");
+        Files.createDirectories(log.getParent());
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> env = pb.environment();
         env.clear();

@@ -18,7 +18,7 @@ COMMAND="bench/all.sh${ONLY:+ (ONLY=\"$ONLY\")}"
 REPORT_BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git diff --quiet HEAD -- functions bridge bench 2>/dev/null; then
+if ! git diff --quiet HEAD -- embedded core lambda worker cli bridge bench 2>/dev/null; then
   COMMIT="$COMMIT (+ uncommitted changes)"
 fi
 LOGS="$(mktemp -d)"
@@ -56,7 +56,7 @@ for name in "${ALL[@]}"; do # sections this run left alone keep their earlier fi
 done
 
 echo "== report: header and goals of docs/benchmarks.md" >&2
-mvn -q -Dtimbre.build.dir="$REPORT_BUILD_DIR" -pl functions test-compile || exit 2
-java -cp "functions/$REPORT_BUILD_DIR/test-classes" dev.timbre.bench.BenchmarkReport --docs docs/benchmarks.md \
+mvn -q -Dtimbre.build.dir="$REPORT_BUILD_DIR" -pl cli -am test-compile || exit 2
+java -cp "cli/$REPORT_BUILD_DIR/test-classes" dev.timbre.bench.BenchmarkReport --docs docs/benchmarks.md \
   --command "$COMMAND" --commit "$COMMIT" --load-before "$LOAD_BEFORE" --results "$RESULTS"
 exit "$FAILED"

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
-echo "building functions, bridge and system-tests test classes in */$BUILD_DIR ..." >&2
+echo "building the modules, the bridge and system-tests test classes in */$BUILD_DIR ..." >&2
 mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl system-tests -am test-compile >&2
 CP="$PWD/system-tests/$BUILD_DIR/test-classes:$(cat "system-tests/$BUILD_DIR/test.classpath")"
 # shellcheck source=bench/lib.sh

@@ -10,22 +10,20 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 ROUNDS="${ROUNDS:-3}"
-B="functions/$BUILD_DIR"
+B="cli/$BUILD_DIR"      # the benchmark's own classes (dev.timbre.bench, cli's tests)
+L="lambda/$BUILD_DIR"   # the function's layout, as lambda/Dockerfile copies it: classes + lib/* (core inside)
 
-echo "building the launcher layout in $B (classes + lib/*) and the test classes ..." >&2
-mvn -q -DskipTests -pl functions -am package -Dtimbre.build.dir="$BUILD_DIR"
-mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+echo "building the function's layout in $L (classes + lib/*) and the test classes ..." >&2
+mvn -q -DskipTests -pl lambda,cli -am package -Dtimbre.build.dir="$BUILD_DIR"
 CP_FILE="$B/bench.classpath"
-if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
-  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
-    -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
-fi
-JAR="$(ls "$B"/timbre-functions-*.jar | grep -v -- "-tests\.jar$" | head -1)" # not the test jar (system-tests)
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl cli -am test-compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$BUILD_DIR/bench.classpath"
+JAR="$(ls "$L"/timbre-lambda-*.jar | grep -v -- "-tests\.jar$" | head -1)" # not the test jar
 mkdir -p "$B/coldstart"
 (cd "$B/test-classes" && jar cf ../coldstart/coldstart.jar dev/timbre/bench/ColdStart.class)
 
 # What the Lambda function gets: its configuration (local Postgres; AWS endpoints that are never called) and the
-# image's JVM options (functions/Dockerfile JAVA_TOOL_OPTIONS, ./timbre's JVM_OPTS).
+# image's JVM options (lambda/Dockerfile JAVA_TOOL_OPTIONS, ./timbre's JVM_OPTS).
 export TIMBRE_S3_BUCKET=coldstart TIMBRE_DB_URL="${TIMBRE_DB_URL:-jdbc:postgresql://127.0.0.1:5432/postgres}" \
   TIMBRE_DB_USER="${TIMBRE_DB_USER:-postgres}" TIMBRE_DB_PASSWORD="${TIMBRE_DB_PASSWORD:-postgres}" \
   AWS_REGION=us-east-1 TIMBRE_CONVERTER_DIR=infra/model/fixtures/converter \
@@ -35,8 +33,8 @@ JVM_OPTS="-Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_thr
 -Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false -XX:+UseSerialGC"
 
 java -cp "$B/test-classes:$B/classes:$(cat "$CP_FILE")" dev.timbre.bench.ColdStartBenchmark \
-  --dir-cp "$B/coldstart/coldstart.jar:$B/classes:$B/lib/*" \
-  --jar-cp "$B/coldstart/coldstart.jar:$JAR:$B/lib/*" \
+  --dir-cp "$B/coldstart/coldstart.jar:$L/classes:$L/lib/*" \
+  --jar-cp "$B/coldstart/coldstart.jar:$JAR:$L/lib/*" \
   --archive "$B/coldstart/app.jsa" --cache "$PWD/$B/coldstart/djl-cache" \
   --wav infra/model/fixtures/audio/c03_3s_22050_pcm24_mono.wav --jvm-options "$JVM_OPTS" --rounds "$ROUNDS" \
   --docs docs/benchmarks.md --command "bench/coldstart.sh (ROUNDS=$ROUNDS)"

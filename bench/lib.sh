@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# Shared by the Java benchmarks: compiles functions' test classes into its own build folder and prints the
-# classpath (test classes, classes, test-scope dependencies; the dependency list is cached until a pom changes).
+# Shared by the Java benchmarks (dev.timbre.bench, in the cli module's tests): compiles cli and the modules it
+# needs, test classes included, into their own build folder and prints the classpath (cli's test classes and
+# classes, then its test-scope class path: the other modules' classes and test classes, and the libraries).
 #   source bench/lib.sh; CP="$(bench_classpath target-bench)"
 bench_classpath() {
   local build_dir="$1"
-  echo "building test classes in functions/$build_dir ..." >&2
-  mvn -q -Dtimbre.build.dir="$build_dir" -pl functions test-compile >&2
-  local cp_file="functions/$build_dir/bench.classpath"
-  if [ ! -s "$cp_file" ] || [ functions/pom.xml -nt "$cp_file" ] || [ pom.xml -nt "$cp_file" ]; then
-    mvn -q -Dtimbre.build.dir="$build_dir" -pl functions dependency:build-classpath \
-      -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
-  fi
-  echo "$PWD/functions/$build_dir/test-classes:$PWD/functions/$build_dir/classes:$(cat "$cp_file")"
+  echo "building test classes in */$build_dir ..." >&2
+  # the class path file is relative to each module: every module of the -am reactor writes its own
+  mvn -q -Dtimbre.build.dir="$build_dir" -pl cli -am test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile="$build_dir/bench.classpath" >&2
+  echo "$PWD/cli/$build_dir/test-classes:$PWD/cli/$build_dir/classes:$(cat "cli/$build_dir/bench.classpath")"
 }
 
 # JVM flags every Java benchmark runs with: warnings-only logging, offline DJL, one PyTorch thread per converter.

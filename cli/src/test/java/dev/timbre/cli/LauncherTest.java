@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./timbre} as a script runs it: the launcher at the repository root, in a process of its own, stdout and
  * stderr apart. The launcher runs on this build's class path ({@code TIMBRE_CLASSPATH}) instead of building
- * functions/target, so what is tested is its JVM options and environment with the classes under test.
+ * cli/target, so what is tested is its JVM options and environment with the classes under test.
  */
 class LauncherTest {
 

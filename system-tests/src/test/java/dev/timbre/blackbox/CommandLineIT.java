@@ -87,8 +87,8 @@ class CommandLineIT {
         Timbre.Result r = timbre.run(Map.of("TIMBRE_BUILD_DIR", folder), "status", UUID.randomUUID().toString());
         assertAll(() -> assertEquals(1, r.exit(), r.describe()),
                 () -> assertEquals(1, r.stderrLines().size(), "one line: " + r.describe()),
-                () -> assertTrue(r.stderr().contains("functions/" + folder + "/classes is missing"), r.describe()),
-                () -> assertTrue(!Files.exists(Timbre.ROOT.resolve("functions").resolve(folder)), "nothing built"));
+                () -> assertTrue(r.stderr().contains("cli/" + folder + "/classes is missing"), r.describe()),
+                () -> assertTrue(!Files.exists(Timbre.ROOT.resolve("cli").resolve(folder)), "nothing built"));
 
         Timbre.Result bad = timbre.run(Map.of("TIMBRE_BUILD_DIR", "../elsewhere"), "status");
         assertAll(() -> assertEquals(3, bad.exit(), bad.describe()),

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * only the environment a user would set. Nothing of Timbre runs in this JVM.
  *
  * <p>The launcher is told not to build ({@code TIMBRE_NO_BUILD=1}, a documented launcher variable): the Maven build
- * running this suite has just packaged functions and bridge, and a Maven inside it would rebuild the tree under
+ * running this suite has just packaged cli and bridge, and a Maven inside it would rebuild the tree under
  * test. {@code TIMBRE_BUILD_DIR} follows the build's {@code -Dtimbre.build.dir}. The developer's own
  * {@code TIMBRE_*} and {@code AWS_*} variables are dropped so a shell's settings never leak into a run.
  */

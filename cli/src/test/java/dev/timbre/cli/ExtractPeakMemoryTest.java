@@ -25,8 +25,9 @@ class ExtractPeakMemoryTest {
     private static final Path FIXTURES = Path.of("..", "infra", "model", "fixtures").toAbsolutePath().normalize();
     private static final Path CONVERTER = FIXTURES.resolve("converter");
     private static final Path NORMAL_CLIP = FIXTURES.resolve("audio").resolve("voice_a_1.wav");
-    private static final Path HOSTILE_FLAC = Path.of("src", "test", "resources", "hostile", "audio",
-            "flac_200_bytes_10_min_768khz.flac").toAbsolutePath();
+    /** From core's hostile corpus (core/src/test/resources/hostile); the tests run in cli/. */
+    private static final Path HOSTILE_FLAC = Path.of("..", "core", "src", "test", "resources", "hostile", "audio",
+            "flac_200_bytes_10_min_768khz.flac").toAbsolutePath().normalize();
 
     record Run(int exit, long peakBytes, String stdout, String stderr) {
     }

@@ -31,7 +31,7 @@ final class BridgeRun implements AutoCloseable {
         static final Leftovers NONE = new Leftovers(0, 0, true);
     }
 
-    /** The bridge image's logging configuration (the class path also holds functions' and this module's). */
+    /** The bridge image's logging configuration (the class path also holds core's and this module's). */
     private static final Path LOGBACK = Path.of("..", "bridge", "src", "main", "resources", "logback.xml")
             .toAbsolutePath().normalize();
 

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The secrets property of the functions' configuration: for every variable {@link TimbreConfig} reads (plus the
+ * The secrets property of core's configuration (TimbreConfig): for every variable {@link TimbreConfig} reads (plus the
  * AWS secrets the SDK reads from the same environment), with values drawn from Secrets Manager's default password
  * alphabet, no configuration error, no {@code toString} of a configuration that was accepted, and nothing the real
  * CLI prints when it refuses one, contains a secret or any {@value #WINDOW}-character piece of one.
@@ -54,7 +54,7 @@ class ConfigSecretsPropertyTest {
 
     private enum Kind { URL, SECRET, PLAIN }
 
-    /** Every variable of the functions' configuration and of the SDK's credentials, by what it may hold. */
+    /** Every variable of core's configuration (TimbreConfig) and of the SDK's credentials, by what it may hold. */
     private static final Map<String, Kind> VARIABLES = new LinkedHashMap<>();
 
     static {

@@ -21,9 +21,9 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The configuration of the functions module (docs/architecture.md §8), read once at start-up from the environment and
- * validated before anything starts. This is the only class in {@code functions} that reads environment
- * variables; everything else receives a {@code TimbreConfig}.
+ * The configuration of the job modules, core, lambda, worker and cli (docs/architecture.md §8), read once at
+ * start-up from the environment and validated before anything starts. This is the only class of those modules
+ * that reads environment variables; everything else receives a {@code TimbreConfig}.
  *
  * <p>Immutable and thread-safe. {@link #toString()} masks the secrets (database password, Qdrant API key and a
  * password inside the JDBC URL), so it is safe to log. Values are read by the rules both services share

@@ -38,7 +38,7 @@ final class HandlerContract {
             // initialize=false: the static init of a handler may connect to the database; only the shape matters here
             c = Class.forName(className, false, HandlerContract.class.getClassLoader());
         } catch (ClassNotFoundException e) {
-            fail("handler class " + className + " is not in the functions module's classes");
+            fail("handler class " + className + " is not in the lambda module's classes");
             return;
         }
         assertTrue(Modifier.isPublic(c.getModifiers()) && !Modifier.isAbstract(c.getModifiers()),

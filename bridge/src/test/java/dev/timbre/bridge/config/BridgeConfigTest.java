@@ -122,7 +122,7 @@ class BridgeConfigTest {
         assertEquals(Optional.of("AWS_REGION"), e.variable());
     }
 
-    /** The bridge wrote text logs on ECS unless told otherwise; the functions' rule says JSON there. */
+    /** The bridge wrote text logs on ECS unless told otherwise; core's rule says JSON there. */
     @Test
     void logsAreJsonOnEcsByDefaultAndTextLocally() {
         Map<String, String> env = minimal();

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * session token the SDK reads beside them), with values drawn from Secrets Manager's default password alphabet, no
  * {@link ConfigException}, no {@code describe()} of an accepted configuration, and nothing the real
  * {@code BridgeMain} prints when it refuses one, contains a secret or any {@value #WINDOW}-character piece of one.
- * The same property, on the functions' configuration, is {@code dev.timbre.fuzz.ConfigSecretsPropertyTest}; both
+ * The same property, on core's configuration (TimbreConfig), is {@code dev.timbre.fuzz.ConfigSecretsPropertyTest}; both
  * readers mask through the one shared rule, {@code dev.timbre.common.secrets.Redaction}.
  *
  * <p>Raw passwords with {@code ^ # % / @ :} in {@code TIMBRE_AMQP_URL} make malformed URLs: the bridge used to print

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * Over-masking (an {@code @} in a query, parameters after {@code password=}) is accepted: a configuration error
  * that says less is better than one in CloudWatch that says the password.
  *
- * <p>One copy for both services (the bridge and the functions modules use this class); each service's
+ * <p>One copy for both services (the bridge and core use this class); each service's
  * {@code ConfigSecretsPropertyTest} holds its configuration reader to this rule.
  */
 public final class Redaction {

@@ -10,7 +10,7 @@ final class CheckpointFixtures {
     private CheckpointFixtures() {
     }
 
-    /** Tests run in the functions module directory (surefire's default working directory). */
+    /** Tests run in the core module directory (surefire's default working directory). */
     static Path fixtures() {
         Path dir = Path.of(System.getProperty("user.dir")).resolve("../infra/model/fixtures").normalize();
         assertTrue(Files.isDirectory(dir), "fixture directory " + dir + " exists");

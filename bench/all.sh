@@ -56,7 +56,7 @@ for name in "${ALL[@]}"; do # sections this run left alone keep their earlier fi
 done
 
 echo "== report: header and goals of docs/benchmarks.md" >&2
-mvn -q -Dtimbre.build.dir="$REPORT_BUILD_DIR" -pl functions test-compile || exit 2
+mvn -q -Dtimbre.build.dir="$REPORT_BUILD_DIR" -pl functions -am test-compile || exit 2
 java -cp "functions/$REPORT_BUILD_DIR/test-classes" dev.timbre.bench.BenchmarkReport --docs docs/benchmarks.md \
   --command "$COMMAND" --commit "$COMMIT" --load-before "$LOAD_BEFORE" --results "$RESULTS"
 exit "$FAILED"

@@ -14,10 +14,11 @@ B="functions/$BUILD_DIR"
 
 echo "building the launcher layout in $B (classes + lib/*) and the test classes ..." >&2
 mvn -q -DskipTests -pl functions -am package -Dtimbre.build.dir="$BUILD_DIR"
-mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions -am test-compile
 CP_FILE="$B/bench.classpath"
 if [ ! -s "$CP_FILE" ] || [ functions/pom.xml -nt "$CP_FILE" ] || [ pom.xml -nt "$CP_FILE" ]; then
-  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions dependency:build-classpath \
+  # test-compile in the same run, so that test-support (a test dependency) resolves from the reactor (bench/lib.sh)
+  mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$CP_FILE"
 fi
 JAR="$(ls "$B"/timbre-functions-*.jar | grep -v -- "-tests\.jar$" | head -1)" # not the test jar (system-tests)

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 OVERHEAD_MS="${OVERHEAD_MS:-10}"
 WAIT_MS="${WAIT_MS:-60}"
-mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions test-compile
+mvn -q -Dtimbre.build.dir="$BUILD_DIR" -pl functions -am test-compile
 java -cp "functions/$BUILD_DIR/test-classes" dev.timbre.bench.CostModel --docs docs/benchmarks.md \
   --overhead-ms "$OVERHEAD_MS" --wait-ms "$WAIT_MS" \
   --command "bench/cost.sh (OVERHEAD_MS=$OVERHEAD_MS WAIT_MS=$WAIT_MS)"

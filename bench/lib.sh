@@ -5,10 +5,12 @@
 bench_classpath() {
   local build_dir="$1"
   echo "building test classes in functions/$build_dir ..." >&2
-  mvn -q -Dtimbre.build.dir="$build_dir" -pl functions test-compile >&2
+  mvn -q -Dtimbre.build.dir="$build_dir" -pl functions -am test-compile >&2
   local cp_file="functions/$build_dir/bench.classpath"
   if [ ! -s "$cp_file" ] || [ functions/pom.xml -nt "$cp_file" ] || [ pom.xml -nt "$cp_file" ]; then
-    mvn -q -Dtimbre.build.dir="$build_dir" -pl functions dependency:build-classpath \
+    # -am and test-compile in the same run: functions' tests take test-support (ChildJvm) from the reactor, which
+    # resolves only for modules built in this run; functions comes last, so the file ends up holding its class path
+    mvn -q -Dtimbre.build.dir="$build_dir" -pl functions -am test-compile dependency:build-classpath \
       -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/$cp_file" >&2
   fi
   echo "$PWD/functions/$build_dir/test-classes:$PWD/functions/$build_dir/classes:$(cat "$cp_file")"

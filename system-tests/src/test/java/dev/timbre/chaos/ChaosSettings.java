@@ -25,7 +25,11 @@ public record ChaosSettings(int jobs, int badAudio, int poison, int unsendable, 
                             Duration faultPeriod, Duration submitOver, Duration faultFor, Duration timeout,
                             long seed) {
 
-    /** The flags {@link #fromArgs} reads, as {@code --help} prints them. */
+    /**
+     * The flags {@link #fromArgs} reads, as {@code --help} prints them. {@code bench/chaos.sh --help} prints these
+     * lines from this source without a build: keep them string literals, from the {@code usage:} line to
+     * {@code --help}.
+     */
     public static final String USAGE = String.join("\n",
             "usage: bench/chaos.sh [flags]",
             "  --jobs N            good jobs (default 200)",

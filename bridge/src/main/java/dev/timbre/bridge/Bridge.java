@@ -4,13 +4,18 @@ import dev.timbre.bridge.amqp.AmqpSource;
 import dev.timbre.bridge.config.BridgeConfig;
 import dev.timbre.bridge.forward.ForwardingPipeline;
 import dev.timbre.bridge.ops.BridgeMetrics;
-import dev.timbre.bridge.ops.OpsHttpServer;
 import dev.timbre.bridge.sqs.Backoff;
 import dev.timbre.bridge.sqs.EntryMapper;
 import dev.timbre.bridge.sqs.SqsBatchSender;
 import dev.timbre.bridge.sqs.SqsReachability;
+import dev.timbre.common.health.Health;
+import dev.timbre.common.health.HealthServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +59,7 @@ public final class Bridge implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private OpsHttpServer http;
+    private HealthServer http;
 
     public Bridge(BridgeConfig config) {
         this.config = config;
@@ -75,8 +80,12 @@ public final class Bridge implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for the broker
      */
     public void start() throws IOException, InterruptedException {
-        http = new OpsHttpServer(config.httpPort(), metrics, () -> source.ready() && pipeline.running(),
-                reachability::reachable);
+        try {
+            http = HealthServer.start(config.httpPort(), "bridge-http", this::health,
+                    Map.of("/metrics", new MetricsHandler(metrics.registry())));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
         probe.scheduleWithFixedDelay(reachability::probeIfIdle, 0, 2, TimeUnit.SECONDS);
         pipeline.start();
         if (source.connect(pipeline::offer)) {
@@ -91,6 +100,23 @@ public final class Bridge implements AutoCloseable {
     /** Port of {@code /healthz} and {@code /metrics} (useful when configured as 0). */
     public int httpPort() {
         return http.port();
+    }
+
+    /**
+     * {@code /healthz}: healthy only while the bridge consumes from RabbitMQ and SQS answers; the details say which
+     * side is down, and {@code "halted":true} when consuming was stopped for a fault redelivery would only repeat
+     * (the log says which; not a restart's job).
+     */
+    private Health health() {
+        boolean amqp = source.ready() && pipeline.running();
+        boolean sqsUp = reachability.reachable();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("amqp", amqp);
+        details.put("sqs", sqsUp);
+        if (metrics.isHalted()) {
+            details.put("halted", true);
+        }
+        return new Health(amqp && sqsUp, details);
     }
 
     public boolean ready() {

@@ -1,7 +1,7 @@
 package dev.timbre.bridge;
 
 import dev.timbre.bridge.config.BridgeConfig;
-import dev.timbre.bridge.config.BridgeConfigException;
+import dev.timbre.common.config.ConfigException;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,13 +50,13 @@ public final class BridgeMain {
         BridgeConfig config;
         try {
             config = BridgeConfig.fromEnv(System.getenv());
-        } catch (BridgeConfigException e) {
+        } catch (ConfigException e) {
             System.err.println("timbre bridge: configuration error: " + e.getMessage());
             System.exit(3);
             return;
         }
-        // Logback reads TIMBRE_LOG_FORMAT from this property (validated above), so no logger may exist before here.
-        System.setProperty("timbre.log.format", config.logFormat());
+        // Logback chose its format from the environment by the same rule (dev.timbre.common.logging.LogFormat);
+        // an invalid TIMBRE_LOG_FORMAT was refused above.
         Logger log = LoggerFactory.getLogger(BridgeMain.class);
         config.describe().forEach((k, v) -> log.info("config {}={}", k, v));
         long maxHeap = Runtime.getRuntime().maxMemory();

@@ -191,7 +191,8 @@ class ForwardingTest extends BridgeHarness {
         HttpResponse<String> notReady = http.send(HttpRequest.newBuilder(healthz).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(503, notReady.statusCode());
-        assertTrue(notReady.body().contains("\"amqp\":true"), notReady.body());
+        assertTrue(notReady.body().startsWith("{\"status\":\"unhealthy\",\"amqp\":true,\"sqs\":false"),
+                notReady.body());
 
         // and metrics are served in Prometheus text format
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.httpPort()

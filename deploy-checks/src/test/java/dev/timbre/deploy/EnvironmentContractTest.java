@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The environment variables the template sets against those the code reads (docs/architecture.md §8). The names the code
  * reads are the upper-case string literals of the one class per module that reads the environment
- * (TimbreConfig, BridgeConfig). A variable set but never read is a typo or a leftover; one read but not set must
+ * (TimbreConfig, BridgeConfig) and of the rules both read through ({@code common}: the AWS region and endpoint
+ * rule, the log format rule). A variable set but never read is a typo or a leftover; one read but not set must
  * be listed below with the reason it is left to its default.
  */
 class EnvironmentContractTest {
@@ -63,19 +64,25 @@ class EnvironmentContractTest {
         return Template.map(env.get("Variables"), "Environment.Variables");
     }
 
+    /** The shared rules every service's configuration class reads through (region, endpoints, log format). */
+    static final List<String> SHARED_RULES = List.of("common/src/main/java/dev/timbre/common/config",
+            "common/src/main/java/dev/timbre/common/logging");
+
     static Set<String> namesReadBy(String sourceDir) throws IOException {
         Set<String> names = new TreeSet<>();
-        Path dir = Repo.file(sourceDir);
-        assertTrue(Files.isDirectory(dir), "the class that reads the environment lives in " + dir);
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
-                Matcher m = NAME_LITERAL.matcher(Files.readString(f));
-                while (m.find()) {
-                    names.add(m.group(1));
+        for (String d : Stream.concat(Stream.of(sourceDir), SHARED_RULES.stream()).toList()) {
+            Path dir = Repo.file(d);
+            assertTrue(Files.isDirectory(dir), "the class that reads the environment lives in " + dir);
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                    Matcher m = NAME_LITERAL.matcher(Files.readString(f));
+                    while (m.find()) {
+                        names.add(m.group(1));
+                    }
                 }
             }
         }
-        assertFalse(names.isEmpty(), "no variable names found in " + dir);
+        assertFalse(names.isEmpty(), "no variable names found in " + sourceDir);
         return names;
     }
 

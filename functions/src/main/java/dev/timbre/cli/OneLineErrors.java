@@ -1,8 +1,8 @@
 package dev.timbre.cli;
 
 import dev.timbre.audio.InvalidAudioException;
+import dev.timbre.common.secrets.Redaction;
 import dev.timbre.config.InvalidConfigException;
-import dev.timbre.config.Redaction;
 import dev.timbre.tone.checkpoint.CheckpointException;
 import picocli.CommandLine;
 

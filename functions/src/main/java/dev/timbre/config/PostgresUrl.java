@@ -1,5 +1,6 @@
 package dev.timbre.config;
 
+import dev.timbre.common.secrets.Redaction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.postgresql.Driver;

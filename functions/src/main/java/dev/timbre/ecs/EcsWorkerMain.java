@@ -1,5 +1,7 @@
 package dev.timbre.ecs;
 
+import dev.timbre.common.health.Health;
+import dev.timbre.common.health.HealthServer;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.pipeline.WorkerRuntime;
@@ -68,7 +70,8 @@ public final class EcsWorkerMain {
         WorkerRuntime runtime = WorkerRuntime.create(config, "timbre-ecs");
         EcsWorker worker = new EcsWorker(runtime.sqs(), config.queueUrl().get().toString(), runtime.batches(),
                 runtime.metrics(), settings, Clock.systemUTC());
-        HealthServer health = HealthServer.start(healthPort, worker::healthy);
+        // {"status":"ok"} 200 or {"status":"unhealthy"} 503, the answer both services give (docs/operations.md)
+        HealthServer health = HealthServer.start(healthPort, "timbre-ecs-health", () -> Health.of(worker.healthy()));
         log.atInfo().addKeyValue("health_port", health.port()).log("serving /healthz");
 
         Thread loop = new Thread(worker, "timbre-ecs-poller");

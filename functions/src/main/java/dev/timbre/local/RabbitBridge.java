@@ -2,7 +2,7 @@ package dev.timbre.local;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import dev.timbre.config.Redaction;
+import dev.timbre.common.secrets.Redaction;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;

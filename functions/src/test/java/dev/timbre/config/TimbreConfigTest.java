@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.common.logging.LogFormat;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ class TimbreConfigTest {
         env.put("TIMBRE_DB_USER", "timbre");
         env.put("TIMBRE_S3_BUCKET", "voice-uploads");
         env.put("TIMBRE_CONVERTER_DIR", "converter");
+        env.put("AWS_REGION", "eu-central-1"); // real AWS: required (AwsEnvironment)
         return env;
     }
 
@@ -57,10 +59,10 @@ class TimbreConfigTest {
             assertEquals("voice_embeddings", config.qdrantCollection());
             assertEquals(Optional.empty(), config.qdrantUrl());
             assertFalse(config.usesQdrant());
-            assertEquals("us-east-1", config.awsRegion());
+            assertEquals("eu-central-1", config.awsRegion());
             assertEquals(Set.of("voice-uploads"), config.allowedBuckets());
             assertEquals(Duration.ofSeconds(5), config.deadlineMargin());
-            assertEquals(TimbreConfig.LogFormat.TEXT, config.logFormat());
+            assertEquals(LogFormat.TEXT, config.logFormat());
             assertEquals(Optional.empty(), config.dbPassword());
             assertEquals(workingDir.resolve("converter"), config.converterDir());
         }
@@ -87,10 +89,10 @@ class TimbreConfigTest {
         void jsonLogsInsideLambdaUnlessOverridden() throws IOException {
             Map<String, String> env = minimal();
             env.put("AWS_LAMBDA_FUNCTION_NAME", "timbre-embed");
-            assertEquals(TimbreConfig.LogFormat.JSON, read(env).logFormat());
+            assertEquals(LogFormat.JSON, read(env).logFormat());
 
             env.put("TIMBRE_LOG_FORMAT", "TEXT");
-            assertEquals(TimbreConfig.LogFormat.TEXT, read(env).logFormat());
+            assertEquals(LogFormat.TEXT, read(env).logFormat());
         }
     }
 
@@ -135,7 +137,7 @@ class TimbreConfigTest {
             assertEquals(new AudioLimits(1_048_576, 30.5), config.limits());
             assertEquals(7, config.maxReceives());
             assertEquals(Duration.ofMillis(2500), config.deadlineMargin());
-            assertEquals(TimbreConfig.LogFormat.JSON, config.logFormat());
+            assertEquals(LogFormat.JSON, config.logFormat());
         }
 
         @Test
@@ -197,6 +199,17 @@ class TimbreConfigTest {
             env.remove(variable);
 
             assertEquals(variable + " is required but not set", failure(env));
+        }
+
+        /** One rule with the bridge: a region of its own only against local servers (it was us-east-1 always). */
+        @Test
+        void theRegionIsRequiredAgainstRealAwsAndDefaultsOnlyForALocalEndpoint() throws IOException {
+            Map<String, String> env = minimal();
+            env.remove("AWS_REGION");
+            assertTrue(failure(env).startsWith("AWS_REGION is required but not set"), failure(env));
+
+            env.put("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
+            assertEquals("us-east-1", read(env).awsRegion());
         }
 
         @Test

@@ -72,7 +72,8 @@ class MigrationsTest {
         try (TestDatabase db = TestDatabase.createEmpty()) {
             TimbreConfig config = TimbreConfig.fromEnv(Map.of(
                     "TIMBRE_DB_URL", db.jdbcUrl(), "TIMBRE_DB_USER", db.user(), "TIMBRE_S3_BUCKET", "uploads",
-                    "TIMBRE_CONVERTER_DIR", converter.toString(), "TIMBRE_WORKER_THREADS", "3"));
+                    "TIMBRE_CONVERTER_DIR", converter.toString(), "TIMBRE_WORKER_THREADS", "3",
+                    "AWS_REGION", "eu-west-1"));
 
             try (HikariDataSource pool = DatabasePool.open(config)) {
                 assertEquals(5, pool.getMaximumPoolSize());

@@ -1,5 +1,7 @@
 package dev.timbre.ecs;
 
+import dev.timbre.common.health.Health;
+import dev.timbre.common.health.HealthServer;
 import dev.timbre.job.JobStatus;
 import dev.timbre.pipeline.PipelineHarness;
 import dev.timbre.pipeline.RecordingEmbedder;
@@ -65,7 +67,7 @@ class EcsWorkerTest {
                 Duration.ofSeconds(10), Duration.ofMinutes(1)), Clock.systemUTC());
         Thread loop = new Thread(worker, "ecs-test-loop");
 
-        try (HealthServer health = HealthServer.start(0, worker::healthy)) {
+        try (HealthServer health = HealthServer.start(0, "health-test", () -> Health.of(worker.healthy()))) {
             // when
             loop.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -150,7 +152,7 @@ class EcsWorkerTest {
                 harness.metrics, new EcsWorker.Settings(10, Duration.ofSeconds(1), Duration.ofSeconds(30),
                 Duration.ofSeconds(10), Duration.ofSeconds(2)), Clock.systemUTC());
         Thread loop = new Thread(worker, "ecs-test-loop");
-        try (HealthServer health = HealthServer.start(0, worker::healthy)) {
+        try (HealthServer health = HealthServer.start(0, "health-test", () -> Health.of(worker.healthy()))) {
             loop.start();
             awaitStatus(health, 200, "polling, nothing running");
 

@@ -227,6 +227,7 @@ class ConfigSecretsPropertyTest {
         env.put("TIMBRE_CONVERTER_DIR", dir.resolve("converter").toString());
         env.put("TIMBRE_QDRANT_URL", "https://qdrant.internal:6334");
         env.put("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID0000");
+        env.put("AWS_REGION", "eu-west-1"); // real AWS (no endpoint override): required
         putSecrets(env, r, secrets);
         String amqpPassword = password(r);
         secrets.add(amqpPassword);

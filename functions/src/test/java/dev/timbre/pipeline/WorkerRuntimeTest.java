@@ -78,21 +78,12 @@ class WorkerRuntimeTest {
     @Test
     void missingDlqUrlStopsStartUpNamingTheVariable() {
         Map<String, String> env = Map.of("TIMBRE_DB_URL", "jdbc:postgresql://127.0.0.1:5432/none",
-                "TIMBRE_DB_USER", "postgres", "TIMBRE_S3_BUCKET", "timbre-uploads",
+                "TIMBRE_DB_USER", "postgres", "TIMBRE_S3_BUCKET", "timbre-uploads", "AWS_REGION", "eu-west-1",
                 "TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().toString());
 
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> WorkerRuntime.create(TimbreConfig.fromEnv(env), "timbre-test"));
 
         assertEquals("TIMBRE_DLQ_URL is required: poison messages are moved there", e.getMessage());
-    }
-
-    @Test
-    void logFormatIsJsonInTheCloudAndTextOtherwise() {
-        assertEquals("text", LogFormatDefiner.choose(Map.of()));
-        assertEquals("json", LogFormatDefiner.choose(Map.of("AWS_LAMBDA_FUNCTION_NAME", "timbre-worker")));
-        assertEquals("json", LogFormatDefiner.choose(Map.of("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x")));
-        assertEquals("json", LogFormatDefiner.choose(Map.of("TIMBRE_LOG_FORMAT", "JSON")));
-        assertEquals("text", LogFormatDefiner.choose(Map.of("TIMBRE_LOG_FORMAT", "text", "AWS_LAMBDA_FUNCTION_NAME", "f")));
     }
 }

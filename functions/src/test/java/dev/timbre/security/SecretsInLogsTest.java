@@ -163,6 +163,7 @@ class SecretsInLogsTest {
         env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().toString());
         env.put("TIMBRE_WORKER_THREADS", "2");
         env.put("TIMBRE_LOG_FORMAT", "json");
+        env.put("AWS_REGION", "eu-west-1"); // no endpoint override here: real AWS needs its region
         return env;
     }
 

@@ -39,6 +39,7 @@ class EmbeddingStoresTest {
         Map<String, String> env = new HashMap<>(db.env());
         env.put("TIMBRE_S3_BUCKET", "uploads");
         env.put("TIMBRE_CONVERTER_DIR", converter.toString());
+        env.put("AWS_REGION", "eu-west-1");
         env.putAll(extra);
         return TimbreConfig.fromEnv(env);
     }

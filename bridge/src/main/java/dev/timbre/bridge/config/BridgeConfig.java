@@ -1,20 +1,26 @@
 package dev.timbre.bridge.config;
 
+import dev.timbre.common.config.AwsEnvironment;
+import dev.timbre.common.config.ConfigException;
+import dev.timbre.common.config.EnvReader;
+import dev.timbre.common.logging.LogFormat;
+import dev.timbre.common.secrets.AmqpUrl;
+import dev.timbre.common.secrets.Redaction;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The bridge's whole configuration, read once from the environment (docs/architecture.md §8) and validated before anything
  * starts. No other class of the bridge reads the environment.
  *
- * <p>Immutable and thread-safe. {@link #fromEnv(Map)} throws {@link BridgeConfigException} whose message is one
- * line naming the bad variable; {@link #describe()} renders the effective values with secrets masked.
+ * <p>Immutable and thread-safe. {@link #fromEnv(Map)} throws {@link ConfigException} whose message is one line
+ * naming the bad variable; {@link #describe()} renders the effective values with secrets masked. Values are read
+ * through the rules both services share ({@code dev.timbre.common}: {@link EnvReader}, {@link AwsEnvironment},
+ * {@link LogFormat}, {@link Redaction}).
  *
  * @param amqpUri broker URI, e.g. {@code amqp://guest:guest@127.0.0.1:5672/%2f} (the password is a secret)
  * @param amqpQueue the durable queue consumed
@@ -32,7 +38,7 @@ import java.util.function.Function;
  * @param fifoGroupHeader AMQP header holding the FIFO group id; falls back to the same field of the JSON body
  * @param shutdownTimeout bound on SIGTERM handling: stop consuming, flush, ack, close
  * @param recoveryInterval delay between AMQP connection recovery attempts
- * @param logFormat {@code json} or {@code text}
+ * @param logFormat {@code TIMBRE_LOG_FORMAT}; JSON inside ECS (and Lambda), text elsewhere ({@link LogFormat})
  */
 public record BridgeConfig(
         URI amqpUri,
@@ -51,7 +57,7 @@ public record BridgeConfig(
         String fifoGroupHeader,
         Duration shutdownTimeout,
         Duration recoveryInterval,
-        String logFormat) {
+        LogFormat logFormat) {
 
     /** How the consumed queue is declared when it does not exist yet. */
     public enum QueueType { QUORUM, CLASSIC }
@@ -75,10 +81,11 @@ public record BridgeConfig(
     public BridgeConfig {
         // Records built directly (tests) get the same checks as the environment path.
         if (prefetch < 1 || prefetch > 65_535) {
-            throw new BridgeConfigException("TIMBRE_BRIDGE_PREFETCH", "must be 1..65535, got " + prefetch);
+            throw new ConfigException("TIMBRE_BRIDGE_PREFETCH", "must be a whole number from 1 to 65535, was " + prefetch);
         }
         if (maxInFlightBatches < 1 || maxInFlightBatches > 256) {
-            throw new BridgeConfigException("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", "must be 1..256, got " + maxInFlightBatches);
+            throw new ConfigException("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES",
+                    "must be a whole number from 1 to 256, was " + maxInFlightBatches);
         }
     }
 
@@ -91,7 +98,7 @@ public record BridgeConfig(
      * Reads and validates the configuration.
      *
      * @param env the process environment (or a test's map)
-     * @throws BridgeConfigException naming the first missing or malformed variable
+     * @throws ConfigException naming the first missing or malformed variable
      */
     public static BridgeConfig fromEnv(Map<String, String> env) {
         return fromEnv(env, Runtime.getRuntime().maxMemory());
@@ -104,16 +111,17 @@ public record BridgeConfig(
     public static BridgeConfig fromEnv(Map<String, String> env, long maxHeapBytes) {
         try {
             return read(env, maxHeapBytes);
-        } catch (BridgeConfigException e) {
+        } catch (ConfigException e) {
             // the last line of defence: whatever a check put in the message, this environment's secrets (secret
             // variables, URL user-info, password parameters, any 6-character piece of one) leave as ****
             return throwRedacted(e, env);
         }
     }
 
-    private static BridgeConfig throwRedacted(BridgeConfigException e, Map<String, String> env) {
+    private static BridgeConfig throwRedacted(ConfigException e, Map<String, String> env) {
         String problem = Redaction.text(e.problem(), env);
-        throw problem.equals(e.problem()) ? e : new BridgeConfigException(e.variable(), problem);
+        throw problem.equals(e.problem()) ? e
+                : e.variable().map(v -> new ConfigException(v, problem)).orElseGet(() -> new ConfigException(problem));
     }
 
     /** Largest body the bridge ever holds: SQS's message size limit; larger ones are dropped unread. */
@@ -134,53 +142,37 @@ public record BridgeConfig(
     }
 
     private static BridgeConfig read(Map<String, String> env, long maxHeapBytes) {
-        Reader r = new Reader(env);
+        EnvReader r = new EnvReader(env);
         // checked as RabbitMQ's ConnectionFactory.setUri will read it, with reasons that never quote the URL
         URI amqpUri = r.required("TIMBRE_AMQP_URL", AmqpUrl::parse);
-        String queue = r.optional("TIMBRE_AMQP_QUEUE", Reader::name, "voice_processing");
-        QueueType queueType = r.optional("TIMBRE_BRIDGE_QUEUE_TYPE", v -> {
-            try {
-                return QueueType.valueOf(v.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) { // its message repeats the value, upper-cased
-                throw new IllegalArgumentException("must be quorum or classic");
-            }
-        }, QueueType.QUORUM);
-        String dlx = r.optional("TIMBRE_BRIDGE_DLX", Reader::name, queue + ".dlx");
-        String dlq = r.optional("TIMBRE_BRIDGE_DLQ", Reader::name, queue + ".dlq");
-        URI queueUrl = r.required("TIMBRE_QUEUE_URL", Reader::httpUri);
-        Optional<URI> endpoint = Optional.ofNullable(
-                r.optional("AWS_ENDPOINT_URL_SQS", Reader::httpUri,
-                        r.optional("AWS_ENDPOINT_URL", Reader::httpUri, null)));
-        // A local endpoint (ElasticMQ) has no region chain to fall back on; real AWS must say where it is.
-        String region = endpoint.isPresent()
-                ? r.optional("AWS_REGION", Reader::name, "us-east-1")
-                : r.required("AWS_REGION", Reader::name);
-        String keyId = r.optional("AWS_ACCESS_KEY_ID", v -> v, null);
+        String queue = r.optional("TIMBRE_AMQP_QUEUE", EnvReader::name, "voice_processing");
+        QueueType queueType = QueueType.valueOf(r.optional("TIMBRE_BRIDGE_QUEUE_TYPE",
+                EnvReader.oneOf("quorum", "classic"), "quorum").toUpperCase(Locale.ROOT));
+        String dlx = r.optional("TIMBRE_BRIDGE_DLX", EnvReader::name, queue + ".dlx");
+        String dlq = r.optional("TIMBRE_BRIDGE_DLQ", EnvReader::name, queue + ".dlq");
+        URI queueUrl = r.required("TIMBRE_QUEUE_URL", EnvReader::httpUrl);
+        Optional<URI> endpoint = AwsEnvironment.endpoint(r, "AWS_ENDPOINT_URL_SQS");
+        // a local endpoint (ElasticMQ) has no region chain to fall back on; real AWS must say where it is
+        String region = AwsEnvironment.region(r, endpoint.isPresent());
+        Optional<String> keyId = r.optional("AWS_ACCESS_KEY_ID");
         Optional<StaticCredentials> credentials;
-        if (keyId != null) {
-            credentials = Optional.of(new StaticCredentials(keyId, r.required("AWS_SECRET_ACCESS_KEY", v -> v),
-                    Optional.ofNullable(r.optional("AWS_SESSION_TOKEN", v -> v, null))));
+        if (keyId.isPresent()) {
+            credentials = Optional.of(new StaticCredentials(keyId.get(), r.required("AWS_SECRET_ACCESS_KEY"),
+                    r.optional("AWS_SESSION_TOKEN")));
         } else if (endpoint.isPresent()) {
             credentials = Optional.of(new StaticCredentials("local", "local"));
         } else {
             credentials = Optional.empty(); // the SDK's chain: ECS task role, profile, ...
         }
-        int prefetch = r.optional("TIMBRE_BRIDGE_PREFETCH", v -> r.intIn(v, 1, 65_535), defaultPrefetch(maxHeapBytes));
-        Duration linger = Duration.ofMillis(r.optional("TIMBRE_BRIDGE_LINGER_MS", v -> r.intIn(v, 0, 10_000), 5));
-        int inFlight = r.optional("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", v -> r.intIn(v, 1, 256), 8);
-        int port = r.optional("TIMBRE_BRIDGE_HTTP_PORT", v -> r.intIn(v, 0, 65_535), 8080);
-        String groupHeader = r.optional("TIMBRE_BRIDGE_FIFO_GROUP_HEADER", Reader::name, "voice_id");
-        Duration shutdown = Duration.ofMillis(
-                r.optional("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", v -> r.intIn(v, 100, 600_000), 20_000));
-        Duration recovery = Duration.ofMillis(
-                r.optional("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", v -> r.intIn(v, 10, 600_000), 2_000));
-        String logFormat = r.optional("TIMBRE_LOG_FORMAT", v -> {
-            String f = v.toLowerCase(Locale.ROOT);
-            if (!f.equals("json") && !f.equals("text")) {
-                throw new IllegalArgumentException("must be json or text");
-            }
-            return f;
-        }, "text");
+        int prefetch = r.integer("TIMBRE_BRIDGE_PREFETCH", defaultPrefetch(maxHeapBytes), 1, 65_535);
+        Duration linger = Duration.ofMillis(r.integer("TIMBRE_BRIDGE_LINGER_MS", 5, 0, 10_000));
+        int inFlight = r.integer("TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", 8, 1, 256);
+        int port = r.integer("TIMBRE_BRIDGE_HTTP_PORT", 8080, 0, 65_535);
+        String groupHeader = r.optional("TIMBRE_BRIDGE_FIFO_GROUP_HEADER", EnvReader::name, "voice_id");
+        Duration shutdown = Duration.ofMillis(r.integer("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", 20_000, 100, 600_000));
+        Duration recovery = Duration.ofMillis(r.integer("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", 2_000, 10, 600_000));
+        // TIMBRE_LOG_FORMAT, AWS_LAMBDA_FUNCTION_NAME, ECS_CONTAINER_METADATA_URI_V4: the rule of every service
+        LogFormat logFormat = LogFormat.read(r);
         return new BridgeConfig(amqpUri, queue, queueType, dlx, dlq, queueUrl, region, endpoint, credentials,
                 prefetch, linger, inFlight, port, groupHeader, shutdown, recovery, logFormat);
     }
@@ -207,7 +199,7 @@ public record BridgeConfig(
         m.put("TIMBRE_BRIDGE_FIFO_GROUP_HEADER", fifoGroupHeader + (fifo() ? "" : " (unused: standard queue)"));
         m.put("TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", Long.toString(shutdownTimeout.toMillis()));
         m.put("TIMBRE_BRIDGE_AMQP_RECOVERY_MS", Long.toString(recoveryInterval.toMillis()));
-        m.put("TIMBRE_LOG_FORMAT", logFormat);
+        m.put("TIMBRE_LOG_FORMAT", logFormat.value());
         m.replaceAll((name, value) -> Redaction.url(value));
         return m;
     }
@@ -215,80 +207,5 @@ public record BridgeConfig(
     @Override
     public String toString() {
         return "BridgeConfig" + describe();
-    }
-
-    /** Reads one variable at a time and turns any parse failure into a one-line error naming it. */
-    private static final class Reader {
-        private final Map<String, String> env;
-        private String current;
-
-        Reader(Map<String, String> env) {
-            this.env = env;
-        }
-
-        <T> T required(String name, Function<String, T> parse) {
-            String v = env.get(name);
-            if (v == null || v.isBlank()) {
-                throw new BridgeConfigException(name, "is required");
-            }
-            return parse(name, v.strip(), parse);
-        }
-
-        <T> T optional(String name, Function<String, T> parse, T fallback) {
-            String v = env.get(name);
-            if (v == null || v.isBlank()) {
-                return fallback;
-            }
-            return parse(name, v.strip(), parse);
-        }
-
-        private <T> T parse(String name, String value, Function<String, T> parse) {
-            current = name;
-            try {
-                return parse.apply(value);
-            } catch (BridgeConfigException e) {
-                throw e;
-            } catch (IllegalArgumentException e) {
-                // our own checks' reasons (they never quote the value); the value itself only as Redaction shows it
-                throw new BridgeConfigException(name, (e.getMessage() == null ? "is malformed" : e.getMessage())
-                        + " (got '" + Redaction.value(name, value) + "')");
-            } catch (RuntimeException e) {
-                throw new BridgeConfigException(name, "is malformed (got '" + Redaction.value(name, value) + "')");
-            }
-        }
-
-        int intIn(String v, int min, int max) {
-            int n;
-            try {
-                n = Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("must be an integer " + min + ".." + max);
-            }
-            if (n < min || n > max) {
-                throw new IllegalArgumentException("must be " + min + ".." + max);
-            }
-            return n;
-        }
-
-        static String name(String v) {
-            if (v.length() > 255 || v.chars().anyMatch(Character::isWhitespace)) {
-                throw new IllegalArgumentException("must be 1..255 characters without spaces");
-            }
-            return v;
-        }
-
-        static URI httpUri(String v) {
-            URI u;
-            try {
-                u = new URI(v);
-            } catch (URISyntaxException e) { // getReason(), not getMessage(): the message repeats the whole input
-                throw new IllegalArgumentException("is not a valid URL (" + e.getReason() + ")");
-            }
-            String scheme = String.valueOf(u.getScheme()).toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null) {
-                throw new IllegalArgumentException("must be an http(s) URL");
-            }
-            return u;
-        }
     }
 }

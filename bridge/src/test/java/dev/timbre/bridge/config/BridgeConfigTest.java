@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.common.config.ConfigException;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class BridgeConfigTest {
@@ -65,8 +68,9 @@ class BridgeConfigTest {
     void missingVariableIsNamedInOneLine() {
         Map<String, String> env = minimal();
         env.remove("TIMBRE_QUEUE_URL");
-        BridgeConfigException e = assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env));
-        assertEquals("TIMBRE_QUEUE_URL", e.variable());
+        ConfigException e = assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env));
+        assertEquals(Optional.of("TIMBRE_QUEUE_URL"), e.variable());
+        assertEquals("TIMBRE_QUEUE_URL is required but not set", e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
 
@@ -74,16 +78,17 @@ class BridgeConfigTest {
     void malformedKnobIsNamedWithTheRule() {
         Map<String, String> env = minimal();
         env.put("TIMBRE_BRIDGE_PREFETCH", "lots");
-        BridgeConfigException e = assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env));
-        assertEquals("TIMBRE_BRIDGE_PREFETCH must be an integer 1..65535 (got 'lots')", e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env));
+        // the wording both services share (dev.timbre.common.config.EnvReader)
+        assertEquals("TIMBRE_BRIDGE_PREFETCH must be a whole number from 1 to 65535, was \"lots\"", e.getMessage());
         env.put("TIMBRE_BRIDGE_PREFETCH", "10");
         env.put("TIMBRE_BRIDGE_QUEUE_TYPE", "stream");
-        assertEquals("TIMBRE_BRIDGE_QUEUE_TYPE",
-                assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
+        assertEquals(Optional.of("TIMBRE_BRIDGE_QUEUE_TYPE"),
+                assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
         env.remove("TIMBRE_BRIDGE_QUEUE_TYPE");
         env.put("TIMBRE_AMQP_URL", "http://rabbit");
-        assertEquals("TIMBRE_AMQP_URL",
-                assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
+        assertEquals(Optional.of("TIMBRE_AMQP_URL"),
+                assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env)).variable());
     }
 
     @Test
@@ -107,5 +112,24 @@ class BridgeConfigTest {
         assertEquals("us-east-1", c.awsRegion());
         assertTrue(c.staticCredentials().isPresent());
         assertTrue(c.fifo());
+    }
+
+    @Test
+    void realAwsNeedsTheRegion() {
+        Map<String, String> env = minimal();
+        env.remove("AWS_REGION");
+        ConfigException e = assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env));
+        assertEquals(Optional.of("AWS_REGION"), e.variable());
+    }
+
+    /** The bridge wrote text logs on ECS unless told otherwise; the functions' rule says JSON there. */
+    @Test
+    void logsAreJsonOnEcsByDefaultAndTextLocally() {
+        Map<String, String> env = minimal();
+        assertEquals("text", String.valueOf(BridgeConfig.fromEnv(env).logFormat()).toLowerCase(Locale.ROOT));
+        env.put("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/task");
+        assertEquals("json", String.valueOf(BridgeConfig.fromEnv(env).logFormat()).toLowerCase(Locale.ROOT));
+        env.put("TIMBRE_LOG_FORMAT", "text");
+        assertEquals("text", String.valueOf(BridgeConfig.fromEnv(env).logFormat()).toLowerCase(Locale.ROOT));
     }
 }

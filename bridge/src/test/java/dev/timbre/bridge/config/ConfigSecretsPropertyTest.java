@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.rabbitmq.client.ConnectionFactory;
 import dev.timbre.bridge.testing.BridgeProcess;
+import dev.timbre.common.config.ConfigException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The secrets property of the bridge's configuration: for every variable {@link BridgeConfig} reads (and the AWS
  * session token the SDK reads beside them), with values drawn from Secrets Manager's default password alphabet, no
- * {@link BridgeConfigException}, no {@code describe()} of an accepted configuration, and nothing the real
+ * {@link ConfigException}, no {@code describe()} of an accepted configuration, and nothing the real
  * {@code BridgeMain} prints when it refuses one, contains a secret or any {@value #WINDOW}-character piece of one.
- * The same property, on the functions' configuration, is {@code dev.timbre.fuzz.ConfigSecretsPropertyTest}.
+ * The same property, on the functions' configuration, is {@code dev.timbre.fuzz.ConfigSecretsPropertyTest}; both
+ * readers mask through the one shared rule, {@code dev.timbre.common.secrets.Redaction}.
  *
  * <p>Raw passwords with {@code ^ # % / @ :} in {@code TIMBRE_AMQP_URL} make malformed URLs: the bridge used to print
  * them whole to stderr, i.e. to CloudWatch (docs/security.md §3).
@@ -58,7 +60,7 @@ class ConfigSecretsPropertyTest {
                 "TIMBRE_BRIDGE_DLQ", "AWS_REGION", "AWS_ACCESS_KEY_ID", "TIMBRE_BRIDGE_PREFETCH",
                 "TIMBRE_BRIDGE_LINGER_MS", "TIMBRE_BRIDGE_MAX_IN_FLIGHT_BATCHES", "TIMBRE_BRIDGE_HTTP_PORT",
                 "TIMBRE_BRIDGE_FIFO_GROUP_HEADER", "TIMBRE_BRIDGE_SHUTDOWN_TIMEOUT_MS", "TIMBRE_BRIDGE_AMQP_RECOVERY_MS",
-                "TIMBRE_LOG_FORMAT")) {
+                "TIMBRE_LOG_FORMAT", "AWS_LAMBDA_FUNCTION_NAME", "ECS_CONTAINER_METADATA_URI_V4")) {
             VARIABLES.put(v, Kind.PLAIN);
         }
     }
@@ -117,7 +119,7 @@ class ConfigSecretsPropertyTest {
                     // the same parse as amqps, without building a TLS context each time)
                     new ConnectionFactory().setUri(URI.create("amqp:" + config.amqpUri().getRawSchemeSpecificPart()));
                 }
-            } catch (BridgeConfigException e) {
+            } catch (ConfigException e) {
                 errors++;
                 shown = e.getMessage();
                 assertTrue(shown.indexOf('\n') < 0, "one line: " + shown);
@@ -137,9 +139,9 @@ class ConfigSecretsPropertyTest {
             String password = "Pa" + c + "ssw0rdSecretXyz";
             Map<String, String> env = validEnv(new Random(c), new ArrayList<>());
             env.put("TIMBRE_AMQP_URL", "amqp://bridge:" + password + "@rabbit.internal:5672/%2f");
-            BridgeConfigException e = assertThrows(BridgeConfigException.class, () -> BridgeConfig.fromEnv(env),
+            ConfigException e = assertThrows(ConfigException.class, () -> BridgeConfig.fromEnv(env),
                     "unencoded " + c);
-            assertEquals("TIMBRE_AMQP_URL", e.variable());
+            assertEquals(java.util.Optional.of("TIMBRE_AMQP_URL"), e.variable());
             assertTrue(e.getMessage().contains("rabbit.internal"), "says which broker: " + e.getMessage());
             assertNoSecret("error for an unencoded " + c, e.getMessage(), List.of(password));
         }
@@ -168,17 +170,6 @@ class ConfigSecretsPropertyTest {
             assertEquals(3, bridge.exitValue(), "a configuration error (exit 3): " + output);
             assertTrue(output.contains("TIMBRE_AMQP_URL"), "names the variable: " + output);
             assertNoSecret("the bridge with an unencoded " + c, output, secrets);
-        }
-    }
-
-    /** The masking rule and the AMQP URL check are copies of the functions' (no shared module yet): keep them one. */
-    @Test
-    void theMaskingRuleAndTheAmqpCheckAreTheFunctionsOnes() throws Exception {
-        for (String name : List.of("Redaction.java", "AmqpUrl.java")) {
-            String bridge = Files.readString(Path.of("src/main/java/dev/timbre/bridge/config", name));
-            String functions = Files.readString(Path.of("../functions/src/main/java/dev/timbre/config", name));
-            assertEquals(functions.replace("package dev.timbre.config;", "package dev.timbre.bridge.config;"), bridge,
-                    name + " differs between functions and bridge");
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.timbre.config;
+package dev.timbre.common.secrets;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -12,9 +12,8 @@ import java.util.Set;
  * {@code setUri}: loading {@code ConnectionFactory} starts logging, which the bridge must not do before its
  * configuration has chosen the log format. {@code ConfigSecretsPropertyTest} holds the two to the same verdict.
  *
- * <p>The functions module ({@code dev.timbre.config}) and the bridge ({@code dev.timbre.bridge.config}) each have
- * this class, identical but for the package (no shared module yet); the bridge's {@code ConfigSecretsPropertyTest}
- * fails when the copies differ.
+ * <p>One copy for both services: the bridge reads {@code TIMBRE_AMQP_URL} to consume, {@code ./timbre submit} to
+ * publish.
  */
 public final class AmqpUrl {
 

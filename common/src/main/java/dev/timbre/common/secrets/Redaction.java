@@ -1,4 +1,4 @@
-package dev.timbre.config;
+package dev.timbre.common.secrets;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +26,8 @@ import java.util.regex.Pattern;
  * Over-masking (an {@code @} in a query, parameters after {@code password=}) is accepted: a configuration error
  * that says less is better than one in CloudWatch that says the password.
  *
- * <p>The functions module ({@code dev.timbre.config}) and the bridge ({@code dev.timbre.bridge.config}) each have
- * this class, identical but for the package, because the two Maven modules share no code yet; the bridge's
- * {@code ConfigSecretsPropertyTest} fails when the copies differ, and holds both modules to the same property.
+ * <p>One copy for both services (the bridge and the functions modules use this class); each service's
+ * {@code ConfigSecretsPropertyTest} holds its configuration reader to this rule.
  */
 public final class Redaction {
 

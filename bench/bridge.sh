@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-20000}"
 BUILD=target-bridge
-mvn -q -Dtimbre.build.dir="$BUILD" -pl bridge package -DskipTests
+mvn -q -Dtimbre.build.dir="$BUILD" -pl bridge -am package -DskipTests
 mvn -q -P bench -Dtimbre.build.dir="$BUILD" -pl bench/camel-baseline package -DskipTests
 BRIDGE_CP="bridge/$BUILD/classes:bridge/$BUILD/lib/*"
 CAMEL_CP="bench/camel-baseline/$BUILD/classes:bench/camel-baseline/$BUILD/lib/*"

@@ -13,8 +13,18 @@
 #   bench/chaos.sh --jobs 1000 --seconds 1500 --write /tmp/chaos.md
 #   bench/chaos.sh --no-ecs --jobs 50                 # Lambda side only
 #   bench/chaos.sh --no-bridge                        # the producer sends straight to SQS
+#   bench/chaos.sh --help                             # every flag (ChaosSettings.USAGE), without building
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for arg in "$@"; do
+  if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
+    # the flags as the Java side reads them, printed without a build: the USAGE lines of ChaosSettings
+    sed -n '/String USAGE = String.join/,/--help  /p' system-tests/src/test/java/dev/timbre/chaos/ChaosSettings.java \
+      | grep -o '"[^"]*"' | sed 's/^"//; s/"$//' | awk '/^ *--|^usage/ { if (line != "") print line; line = $0; next } line != "" { line = line $0 } END { print line }'
+    exit 0
+  fi
+done
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-chaos}"
 echo "building the modules, the bridge and system-tests test classes in */$BUILD_DIR ..." >&2

@@ -3,13 +3,13 @@ package dev.timbre.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,33 +58,16 @@ class ExtractPeakMemoryTest {
 
     /** {@code timbre extract --converter <fixture> file} in a child JVM with the launcher's options. */
     private Run extract(Path file) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-Dai.djl.pytorch.graph_optimizer=false",
-                "-XX:+UseSerialGC"));
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("ai.djl.") && !k.startsWith("ai.djl.pytorch.num_")
-                        && !k.equals("ai.djl.offline") && !k.equals("ai.djl.pytorch.graph_optimizer"))
-                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
-                System.getProperty("java.class.path"))));
-        command.addAll(List.of(ExtractWithPeakMemory.class.getName(), "extract", "--converter",
-                CONVERTER.toString(), file.toString()));
         Path out = tmp.resolve(file.getFileName() + ".out");
         Path err = tmp.resolve(file.getFileName() + ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-        builder.environment().put("DJL_OFFLINE", "true");
-        builder.environment().put("OPT_OUT_TRACKING", "true");
-        Process process = builder.start();
-        if (!process.waitFor(180, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("extract of " + file + " did not finish within 180 s");
-        }
+        // the launcher's options: the engine flags and the serial collector
+        ChildJvm.Result r = ChildJvm.main(ExtractWithPeakMemory.class).engineFlags().jvmFlags("-XX:+UseSerialGC")
+                .args("extract", "--converter", CONVERTER.toString(), file.toString()).outputTo(out, err)
+                .run(Duration.ofSeconds(180));
         String stderr = Files.readString(err);
         int marker = stderr.lastIndexOf("VmHWM_KIB=");
         assertTrue(marker >= 0, "no peak reported: " + stderr);
         long peak = Long.parseLong(stderr.substring(marker + "VmHWM_KIB=".length()).strip()) * 1024;
-        return new Run(process.exitValue(), peak, Files.readString(out), stderr.substring(0, marker));
+        return new Run(r.exit(), peak, r.stdout(), stderr.substring(0, marker));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.testsupport.ChildJvm;
 import dev.timbre.config.DatabaseSecretReader;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
@@ -24,7 +25,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -363,22 +363,9 @@ class ConfigSecretsPropertyTest {
 
     /** {@code ./timbre ARGS} as a child JVM with exactly {@code env}; stdout and stderr together. */
     private static Result cli(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC", "-cp",
-                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                "dev.timbre.cli.TimbreCli"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().clear();
-        builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        try {
-            byte[] output = process.getInputStream().readAllBytes();
-            assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the CLI finished");
-            return new Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
-        } finally {
-            process.destroyForcibly();
-        }
+        ChildJvm.Result r = ChildJvm.main("dev.timbre.cli.TimbreCli").jvmFlags("-XX:+UseSerialGC").args(args)
+                .cleanEnv().env("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")).env(env)
+                .outputTo(Files.createTempFile("config-secrets-cli-", ".log")).run(Duration.ofSeconds(120));
+        return new Result(r.exit(), r.stdout());
     }
 }

@@ -10,6 +10,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.core.AppenderBase;
+import dev.timbre.testsupport.ChildJvm;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.job.JobStatus;
 import dev.timbre.local.EmbeddedS3;
@@ -35,7 +36,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -136,22 +136,13 @@ class SecretsInLogsTest {
             Files.write(wav, PipelineHarness.voiceWav(5, 0.5));
 
             // when
-            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", testClassPath(), "dev.timbre.cli.TimbreCli", "submit", wav.toString(), "--voice", "v1")
-                    .redirectErrorStream(true);
-            builder.environment().putAll(env);
-            Process process = builder.start();
-            byte[] output;
-            try {
-                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "submit finished");
-                output = process.getInputStream().readAllBytes();
-            } finally {
-                process.destroyForcibly();
-            }
-            String text = new String(output, StandardCharsets.UTF_8);
+            ChildJvm.Result r = ChildJvm.main("dev.timbre.cli.TimbreCli").classPath(testClassPath())
+                    .args("submit", wav.toString(), "--voice", "v1").env(env).outputTo(dir.resolve("submit.log"))
+                    .run(Duration.ofSeconds(60));
+            String text = r.stdout();
 
             // then
-            assertNotEquals(0, process.exitValue(), "RabbitMQ refused the credentials: " + text);
+            assertNotEquals(0, r.exit(), "RabbitMQ refused the credentials: " + text);
             assertTrue(text.toLowerCase().contains("rabbitmq") || text.contains("ACCESS_REFUSED")
                     || text.toLowerCase().contains("amqp"), "the error names the broker: " + text);
             assertNoSecret("the output of ./timbre submit", text);

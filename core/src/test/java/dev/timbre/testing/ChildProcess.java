@@ -1,11 +1,11 @@
 package dev.timbre.testing;
 
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -38,32 +38,18 @@ public final class ChildProcess {
     private ChildProcess() {
     }
 
-    /** The java command of this JVM with this JVM's (test) class path and its DJL engine properties. */
+    /** The java command of this JVM with this JVM's (test) class path and the engine properties (ChildJvm's). */
     public static List<String> java(String mainClass, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(javaExecutable().toString());
-        command.addAll(List.of("-cp", testClassPath()));
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("ai.djl.") || k.equals("OPT_OUT_TRACKING"))
-                .sorted()
-                .forEach(k -> command.add("-D" + k + "=" + System.getProperty(k)));
-        command.add(mainClass);
-        command.addAll(List.of(args));
-        return command;
+        return ChildJvm.main(mainClass).engineFlags().args(args).command();
     }
 
     /** The class path this JVM runs the tests with (surefire keeps it in its own property). */
     public static String testClassPath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        return cp != null ? cp : System.getProperty("java.class.path");
+        return ChildJvm.testClassPath();
     }
 
     public static Path javaHome() {
-        return Path.of(System.getProperty("java.home"));
-    }
-
-    private static Path javaExecutable() {
-        return javaHome().resolve("bin").resolve("java");
+        return ChildJvm.javaHome();
     }
 
     /**

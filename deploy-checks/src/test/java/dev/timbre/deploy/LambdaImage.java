@@ -1,5 +1,6 @@
 package dev.timbre.deploy;
 
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,15 +106,11 @@ final class LambdaImage {
             throw new IllegalStateException("javac PrepareNatives failed: " + rc);
         }
         Path log = Repo.work("lambda-image").resolve("prepare-natives.log");
-        ProcessBuilder pb = new ProcessBuilder(java(), "-cp", classes + ":" + taskRoot.resolve("lib") + "/*",
-                "PrepareNatives").redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(baseEnv());
-        pb.environment().putAll(imageEnv);
-        Process p = pb.start();
-        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IllegalStateException("PrepareNatives failed: " + Files.readString(log));
+        try (ChildJvm.Running p = ChildJvm.main("PrepareNatives").classPath(classes + ":" + taskRoot.resolve("lib")
+                + "/*").cleanEnv().env(baseEnv()).env(imageEnv).outputTo(log).start()) {
+            if (!p.process().waitFor(5, TimeUnit.MINUTES) || p.process().exitValue() != 0) {
+                throw new IllegalStateException("PrepareNatives failed: " + Files.readString(log));
+            }
         }
         Files.writeString(marker, "ok\n");
         return Files.readString(log);
@@ -126,12 +122,7 @@ final class LambdaImage {
      */
     Process startRuntime(String handler, Map<String, String> functionEnv, String runtimeApi, Path log)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(java(), "-cp", runtimeLib + "/*", RIC_MAIN, handler));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(taskRoot.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> env = pb.environment();
-        env.clear();
-        env.putAll(baseEnv());
+        Map<String, String> env = new LinkedHashMap<>(baseEnv());
         env.putAll(imageEnv);
         // What Lambda sets for every function (configuration-envvars.html, "Reserved environment variables")
         env.put("AWS_LAMBDA_RUNTIME_API", runtimeApi);
@@ -147,7 +138,9 @@ final class LambdaImage {
         env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java17");
         env.put("TZ", ":UTC");
         env.putAll(functionEnv);
-        return pb.start();
+        // the image's class path and exactly these variables; SIGKILLed if the test JVM exits before stopping it
+        return ChildJvm.main(RIC_MAIN).classPath(runtimeLib + "/*").args(handler).directory(taskRoot).cleanEnv()
+                .env(env).outputTo(log).start().process();
     }
 
     private static Map<String, String> baseEnv() {
@@ -156,10 +149,6 @@ final class LambdaImage {
         env.put("HOME", System.getProperty("java.io.tmpdir"));
         env.put("LANG", "C.UTF-8");
         return env;
-    }
-
-    static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     static void copyTree(Path from, Path to) throws IOException {

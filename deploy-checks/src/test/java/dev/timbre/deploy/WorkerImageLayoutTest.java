@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.testsupport.ChildJvm;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ class WorkerImageLayoutTest {
         List<String> cmd = d.cmd();
         assertEquals(List.of("java", "-cp", "/opt/timbre/classes:/opt/timbre/lib/*", "dev.timbre.ecs.EcsWorkerMain"),
                 cmd, "the command this test runs");
-        List<String> command = new ArrayList<>(List.of(LambdaImage.java(), "-cp", classpath, cmd.get(3)));
+        List<String> command = new ArrayList<>(List.of(ChildJvm.javaHome().resolve("bin/java").toString(), "-cp", classpath, cmd.get(3)));
 
         // when: the image's ENV (paths under /opt mapped to the fixtures), no TIMBRE_QUEUE_URL
         Path log = Repo.work("worker-image/worker.log");

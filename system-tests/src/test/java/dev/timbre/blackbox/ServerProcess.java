@@ -1,18 +1,12 @@
 package dev.timbre.blackbox;
 
-import java.io.BufferedReader;
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** A {@link LocalServerMain} child JVM (ElasticMQ or S3Proxy) and the endpoint it printed; closing it stops it. */
 final class ServerProcess implements AutoCloseable {
@@ -31,32 +25,24 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts the kind ({@code sqs} or {@code s3}) and waits until it prints its endpoint; stderr goes to {@code log}. */
     static ServerProcess start(String kind, Path log) {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), LocalServerMain.class.getName(), kind);
-        Process process;
+        ChildJvm.Running running;
         try {
-            process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+            running = ChildJvm.main(LocalServerMain.class).classPath(System.getProperty("java.class.path"))
+                    .jvmFlags("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1").args(kind)
+                    .stdoutLines(log).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the " + kind + " server", e);
         }
-        BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                StandardCharsets.UTF_8));
-        CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
-            try {
-                return stdout.readLine();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        Process process = running.process();
         try {
-            String line = firstLine.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            // its first line
+            String line = running.awaitLine(l -> true, START_TIMEOUT).orElse(null);
             if (line == null || !line.startsWith("endpoint=")) {
                 throw new IllegalStateException("the " + kind + " server printed " + line + " instead of its endpoint; "
                         + "log: " + Timbre.read(log));
             }
             return new ServerProcess(kind, process, URI.create(line.substring("endpoint=".length())));
-        } catch (InterruptedException | ExecutionException | TimeoutException | RuntimeException e) {
+        } catch (InterruptedException | RuntimeException e) {
             process.destroyForcibly();
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

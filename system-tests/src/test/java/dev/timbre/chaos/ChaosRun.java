@@ -4,7 +4,6 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import com.sun.net.httpserver.HttpServer;
 import dev.timbre.bridge.testing.TcpProxy;
 import dev.timbre.hostile.HostileCorpus;
 import dev.timbre.job.JobMessageParser;
@@ -26,49 +25,36 @@ import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.QdrantEmbeddingStore;
 import dev.timbre.testing.FakeQdrant;
 import dev.timbre.testing.JobInvariant;
-import dev.timbre.testing.ProcStatus;
 import dev.timbre.testing.TestDatabase;
-import dev.timbre.testing.WorkerProcess;
-import io.grpc.Status;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.interceptor.Context.ModifyHttpRequest;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.retry.RetryMode;
-import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -80,7 +66,7 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * The chaos run (docs/reliability.md §1): N small jobs plus deliberately bad ones are published to RabbitMQ, forwarded by
  * the real bridge (a child process, as on ECS) into SQS (ElasticMQ), and taken from there by the real Lambda handler
  * behind the local event-source mapping and, optionally, a real ECS worker process, while a seeded fault schedule
- * injects, on loopback only:
+ * injects the faults of the {@link Fault} catalogue, on loopback only:
  * <ul>
  *   <li>RabbitMQ: the bridge's connection closed under it, and the broker unreachable for a few seconds (the bridge
  *       talks to RabbitMQ through a {@link TcpProxy} the schedule cuts);</li>
@@ -93,8 +79,9 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  *       function timeout for 3-record batches, so batches slowed by other faults run into it too;</li>
  *   <li>the ECS worker killed with SIGKILL and started again.</li>
  * </ul>
- * Afterwards it checks the job lifecycle invariant ({@link JobInvariant}) and counts: every good job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal),
- * none stuck in PROCESSING, exactly one Qdrant point per completed job and none for others, the DLQ holding
+ * Afterwards it checks the job lifecycle invariant ({@link JobInvariant}) and counts ({@link ChaosReport}): every good
+ * job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal), none stuck in PROCESSING, exactly
+ * one Qdrant point per completed job and none for others, the DLQ holding
  * exactly the poison messages, the RabbitMQ queue empty and its dead-letter queue holding exactly the messages
  * no SQS request can carry (not UTF-8, a character SQS refuses, over 1 MiB). Without the bridge
  * ({@code --no-bridge}) the producer sends straight to SQS.
@@ -102,88 +89,6 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * <p>{@code bench/chaos.sh} runs {@link #main}; {@link ChaosRunTest} runs a short version in the suite.
  */
 public final class ChaosRun {
-
-    /**
-     * @param jobs      good jobs (1 s clips)
-     * @param badAudio  jobs whose audio is undecodable (must end FAILED)
-     * @param poison    poison messages (must end in the SQS DLQ, only they)
-     * @param unsendable messages no SQS request can carry (must end in the bridge's RabbitMQ dead-letter queue)
-     * @param bridge    whether messages go RabbitMQ → bridge process → SQS (else straight to SQS)
-     * @param ecsWorker whether a real ECS worker process also consumes, and is SIGKILLed
-     * @param submitOver the messages are sent at a steady rate over this time, so faults meet work in flight
-     * @param faultFor  how long the fault schedule runs; then the queue drains without faults
-     * @param timeout   bound on the whole run
-     * @param seed      seeds the fault schedule
-     */
-    public record Settings(int jobs, int badAudio, int poison, int unsendable, boolean bridge, boolean ecsWorker,
-                           Duration faultPeriod,
-                           Duration submitOver, Duration faultFor, Duration timeout, long seed) {
-    }
-
-    /** The figures of one run. */
-    public record Report(Settings settings, long seconds, int completed, int failedBad, int gaveUp, int lost,
-                         int stuck, int points, int duplicatePoints, int pointsOfNonCompleted, int dlqMessages,
-                         boolean dlqOnlyPoison, int dlqCopies, int invariantViolations, int leftInRabbit,
-                         int bridgeDeadLetters,
-                         boolean bridgeDlqOnlyUnsendable, int childLogFiles, int secretsInChildLogs,
-                         Map<String, Integer> faults, long invocations,
-                         long deadlineInvocations, long p50Ms, long p95Ms, long p99Ms, double heapSlopeMibPerMin,
-                         double rssSlopeMibPerMin, long maxHeapMib, long maxRssMib, List<String> failures) {
-
-        public boolean passed() {
-            return failures.isEmpty();
-        }
-
-        public String markdown() {
-            StringBuilder md = new StringBuilder();
-            md.append("| figure | value |\n|---|---|\n");
-            row(md, "good jobs", settings.jobs());
-            row(md, "bad-audio jobs (must FAIL)", settings.badAudio());
-            row(md, "poison messages (must reach the DLQ)", settings.poison());
-            row(md, "path", settings.bridge() ? "RabbitMQ → bridge process (SIGKILLed) → SQS" : "straight to SQS");
-            if (settings.bridge()) {
-                row(md, "unsendable messages (not UTF-8, U+FFFF, over 1 MiB: must reach the bridge's dead-letter queue)",
-                        settings.unsendable());
-            }
-            row(md, "ECS worker process (SIGKILLed)", settings.ecsWorker() ? "yes" : "no");
-            row(md, "messages sent at a steady rate over", settings.submitOver().toSeconds() + " s");
-            row(md, "fault schedule: one fault every / for", settings.faultPeriod().toMillis() + " ms / "
-                    + settings.faultFor().toSeconds() + " s");
-            row(md, "wall time", seconds + " s");
-            row(md, "completed", completed);
-            row(md, "bad jobs FAILED with a clear error", failedBad);
-            row(md, "good jobs that gave up (FAILED after max receives)", gaveUp);
-            row(md, "**lost** (no terminal state)", lost);
-            row(md, "**stuck** in PROCESSING", stuck);
-            row(md, "Qdrant points", points);
-            row(md, "**duplicate points** (points − completed jobs)", duplicatePoints);
-            row(md, "points of jobs not COMPLETED", pointsOfNonCompleted);
-            row(md, "**job lifecycle invariant violations** (row open with its message in no queue; point of a job "
-                    + "not COMPLETED)", invariantViolations);
-            row(md, "DLQ messages", dlqMessages + (dlqOnlyPoison ? " (the poison messages, nothing else"
-                    : " (NOT only poison") + (dlqCopies > 0 ? "; " + dlqCopies
-                    + " extra copies: forwarded again after a bridge SIGKILL, at-least-once)" : ")"));
-            if (settings.bridge()) {
-                row(md, "**left in RabbitMQ** after the run", leftInRabbit);
-                row(md, "bridge dead-letter queue", bridgeDeadLetters + (bridgeDlqOnlyUnsendable
-                        ? " (the unsendable messages, nothing else)" : " (NOT only the unsendable ones)"));
-            }
-            row(md, "secrets (AWS secret key, AMQP credentials) in the logs of the " + childLogFiles
-                    + " child processes", secretsInChildLogs);
-            faults.forEach((kind, count) -> row(md, "faults: " + kind, count));
-            row(md, "Lambda invocations (of which ran into the deadline)", invocations + " (" + deadlineInvocations + ")");
-            row(md, "end-to-end per job p50 / p95 / p99 (created → finished)", p50Ms + " / " + p95Ms + " / " + p99Ms + " ms");
-            row(md, "heap floor (lowest used heap per 10 s) slope / max used", String.format(Locale.ROOT,
-                    "%.1f MiB/min / %d MiB", heapSlopeMibPerMin, maxHeapMib));
-            row(md, "RSS slope / max", String.format(Locale.ROOT, "%.1f MiB/min / %d MiB", rssSlopeMibPerMin, maxRssMib));
-            row(md, "result", passed() ? "PASS" : "FAIL: " + String.join("; ", failures));
-            return md.toString();
-        }
-
-        private static void row(StringBuilder md, String name, Object value) {
-            md.append("| ").append(name).append(" | ").append(value).append(" |\n");
-        }
-    }
 
     private static final String BUCKET = "timbre-uploads";
     private static final String COLLECTION = "chaos_embeddings";
@@ -200,9 +105,8 @@ public final class ChaosRun {
     private static final Duration FUNCTION_TIMEOUT = Duration.ofSeconds(6);
     private static final int BATCH_SIZE = 3;
     private static final Duration DEADLINE_MARGIN = Duration.ofSeconds(1);
-    private static final Duration KILL_EVERY = Duration.ofSeconds(12);
     /** Time left before the margin for an invocation the deadline fault cuts: enough to start, not to finish. */
-    private static final Duration NEAR_DEADLINE_BUDGET = Duration.ofMillis(40);
+    static final Duration NEAR_DEADLINE_BUDGET = Duration.ofMillis(40);
     /**
      * What the bridge and worker processes are given and must never log, faults included (a failed AMQP connect is
      * where a URL with its password would show): the AWS secret key and the broker URL's credentials.
@@ -212,7 +116,7 @@ public final class ChaosRun {
     private ChaosRun() {
     }
 
-    public static Report run(Settings settings, PrintStream out) throws Exception {
+    public static ChaosReport run(ChaosSettings settings, PrintStream out) throws Exception {
         Random random = new Random(settings.seed());
         Map<String, Integer> faults = new LinkedHashMap<>();
         List<AutoCloseable> closeables = new ArrayList<>();
@@ -227,13 +131,159 @@ public final class ChaosRun {
             s3.createBucket(BUCKET);
             EmbeddedSqs.QueuePair queues = sqs.createQueueWithDlq("chaos-jobs", MAX_RECEIVES, VISIBILITY);
             JobStore jobs = new PostgresJobStore(db.dataSource());
-            Set<UUID> good = new HashSet<>();
-            Set<UUID> bad = new HashSet<>();
-            Set<String> poisonBodies = new HashSet<>();
-            Set<String> unsendableBodies = new HashSet<>();
+            Workload work = Workload.create(settings, s3, random);
+            LambdaSide lambda = LambdaSide.start(s3, s3Faults, qdrant, jobs, sqsClient, queues, closeables);
+
+            // the ECS side: a real worker process on the same queue (Postgres store off: same Qdrant over TCP)
+            EcsWorkerRun worker = null;
+            if (settings.ecsWorker()) {
+                worker = new EcsWorkerRun(workerEnv(db, s3, sqs, queues, qdrant), (int) VISIBILITY.toSeconds());
+                closeables.add(worker);
+                worker.start();
+            }
+
+            // RabbitMQ and the bridge: the producer publishes to the broker directly, the bridge reaches it
+            // through a proxy the schedule cuts
+            BridgeRun bridge = null;
+            if (settings.bridge()) {
+                bridge = new BridgeRun(sqs.env(), queues.queueUrl());
+                closeables.add(bridge);
+                bridge.start();
+                bridge.awaitQueueDeclared(Duration.ofSeconds(60));
+            }
+            Fault.Targets targets = new Fault.Targets(new PostgresFaults(db), qdrant, s3Faults, lambda.nearDeadline,
+                    bridge, worker, out);
+
+            // when: consumers run while the fault schedule fires
+            Memory memory = new Memory();
+            lambda.mapping.start();
+            long deadline = System.nanoTime() + settings.timeout().toNanos();
+            long faultEvery = settings.faultPeriod().toNanos();
+            long nextFault = System.nanoTime() + faultEvery;
+            // the first SIGKILL while messages are still being sent, so that even a short run has one (the loop
+            // cannot end before the last message is sent); then every 12 s
+            long nextKill = System.nanoTime() + Math.min(Fault.KILL_EVERY.toNanos(), settings.submitOver().toNanos() / 2);
+            int kills = 0;
+            boolean faulting = true;
+            long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
+            long submitStart = System.nanoTime();
+            long submitInterval = settings.submitOver().toNanos() / Math.max(1, work.outgoing.size());
+            int sent = 0;
+            while (System.nanoTime() < deadline) {
+                memory.sample();
+                long now = System.nanoTime();
+                // a steady producer: every message whose time has come, in groups of up to 10
+                while (sent < work.outgoing.size() && now - submitStart >= sent * submitInterval) {
+                    List<Outgoing> group = new ArrayList<>();
+                    for (; sent < work.outgoing.size() && group.size() < 10 && now - submitStart >= sent * submitInterval;
+                         sent++) {
+                        Outgoing o = work.outgoing.get(sent);
+                        if (o.jobId() != null) {
+                            createRow(jobs, o.jobId(), o.voice(), o.key());
+                        }
+                        group.add(o);
+                    }
+                    if (bridge != null) {
+                        bridge.publish(group);
+                    } else {
+                        sendToSqs(sqsClient, queues.queueUrl(), group);
+                    }
+                }
+                Counts c = counts(db);
+                // done when every job is terminal and nothing is left on the way: the broker queue and the SQS queue
+                // empty (copies forwarded twice are drained too), the dead-letter queues holding at least their poison
+                if (sent == work.outgoing.size() && c.completed + c.failed >= work.good.size() + work.bad.size()
+                        && queueDepth(sqsClient, queues.dlqUrl()) >= work.poisonBodies.size()
+                        && queueDepth(sqsClient, queues.queueUrl()) == 0
+                        && (bridge == null
+                            || (bridge.ready() == 0 && bridge.deadLettered() >= work.unsendableBodies.size()))) {
+                    break;
+                }
+                if (faulting && now > quietFrom) {
+                    faulting = false;
+                    Fault.undoAll(targets);
+                    out.println("chaos: faults stop; draining");
+                }
+                if (faulting && now >= nextFault) {
+                    nextFault = now + faultEvery;
+                    inject(Fault.draw(random, settings.bridge()), targets, faults);
+                }
+                if (worker != null && !worker.isAlive()) {
+                    // e.g. started while its database was closed to connections: the orchestrator restarts it
+                    faults.merge("ECS worker exited on its own, restarted", 1, Integer::sum);
+                    worker.start();
+                }
+                if (bridge != null && !bridge.isAlive()) {
+                    faults.merge("bridge exited on its own, restarted", 1, Integer::sum);
+                    out.println("chaos: the bridge exited on its own (see " + bridge.log() + "); restarting");
+                    bridge.start();
+                }
+                // SIGKILL every 12 s, taking turns between the processes there are
+                if (faulting && now >= nextKill && (worker != null || bridge != null)) {
+                    nextKill = now + Fault.KILL_EVERY.toNanos();
+                    inject(Fault.kill(kills++, bridge != null, worker != null), targets, faults);
+                }
+                Thread.sleep(250);
+            }
+            // then: stop the producer's path and the consumers, and count
+            Fault.undoAll(targets);
+            BridgeRun.Leftovers leftovers = BridgeRun.Leftovers.NONE;
+            if (bridge != null) {
+                leftovers = bridge.stopAndCount(work.unsendableBodies);
+                // what the stopping bridge flushed (deliveries it held unacked) is still consumed before counting
+                long settle = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (queueDepth(sqsClient, queues.queueUrl()) > 0 && System.nanoTime() < settle) {
+                    Thread.sleep(250);
+                }
+            }
+            lambda.mapping.close();
+            List<Path> childLogs = new ArrayList<>();
+            if (worker != null) {
+                worker.stop(); // SIGTERM: the graceful path releases its in-flight messages
+                childLogs.addAll(worker.logs());
+            }
+            Thread.sleep(500);
+            if (bridge != null) {
+                childLogs.addAll(bridge.logs());
+            }
+            // the job lifecycle invariant, at rest and before the DLQ is read out below: every row finished or its
+            // message still in the jobs queue or the DLQ, no point of a job that is not COMPLETED
+            List<String> invariant = JobInvariant.violations(JobInvariant.read(db.dataSource(), sqsClient,
+                    queues.queueUrl(), queues.dlqUrl(), qdrant.pointIds(COLLECTION), VISIBILITY.multipliedBy(2)));
+            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, work, leftovers, childLogs,
+                    new ChaosReport.Faults(faults, lambda.invocations.get(), lambda.deadlineInvocations.get()),
+                    memory, invariant);
+        } finally {
+            for (int i = closeables.size() - 1; i >= 0; i--) {
+                try {
+                    closeables.get(i).close();
+                } catch (Exception ignored) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    private static void inject(Fault fault, Fault.Targets targets, Map<String, Integer> faults) throws Exception {
+        fault.inject(targets);
+        faults.merge(fault.label(), 1, Integer::sum);
+    }
+
+    // ----------------------------------------------------------------------------------------------- producer
+
+    /**
+     * What the producer sends, in the seeded order: the good and bad jobs (their audio already in S3), the poison
+     * messages and, with the bridge, the unsendable ones (kept as Base64 of their bodies, as the bridge's
+     * dead-letter queue is compared).
+     */
+    private record Workload(List<Outgoing> outgoing, Set<UUID> good, Set<UUID> bad, Set<String> poisonBodies,
+                            Set<String> unsendableBodies) {
+
+        static Workload create(ChaosSettings settings, EmbeddedS3 s3, Random random) {
+            Workload w = new Workload(new ArrayList<>(), new HashSet<>(), new HashSet<>(), new HashSet<>(),
+                    new HashSet<>());
             // the job row is created when its message is sent (as a producer does), so created → finished is the
             // job's own end-to-end time, not its wait for a send slot
-            List<Outgoing> outgoing = new ArrayList<>();
             byte[][] clips = new byte[4][];
             for (int i = 0; i < clips.length; i++) {
                 clips[i] = PipelineHarness.voiceWav(i, 1.0);
@@ -245,23 +295,107 @@ public final class ChaosRun {
                 String key = "uploads/" + voice + "/" + id + ".wav";
                 byte[] audio = isBad ? HostileCorpus.random(i, 2048) : clips[i % clips.length];
                 s3.put(BUCKET, key, audio);
-                (isBad ? bad : good).add(id);
+                (isBad ? w.bad : w.good).add(id);
                 String body = "{\"job_id\":\"" + id + "\",\"voice_id\":\"" + voice + "\",\"s3_key\":\"" + key + "\"}";
-                outgoing.add(new Outgoing(body.getBytes(StandardCharsets.UTF_8), id, voice, key));
+                w.outgoing.add(new Outgoing(body.getBytes(StandardCharsets.UTF_8), id, voice, key));
             }
             for (int i = 0; i < settings.poison(); i++) {
                 String body = i % 2 == 0 ? "chaos poison " + i : "{\"job_id\":\"not-a-uuid-" + i + "\"}";
-                poisonBodies.add(body);
-                outgoing.add(Outgoing.message(body.getBytes(StandardCharsets.UTF_8)));
+                w.poisonBodies.add(body);
+                w.outgoing.add(Outgoing.message(body.getBytes(StandardCharsets.UTF_8)));
             }
             for (int i = 0; settings.bridge() && i < settings.unsendable(); i++) {
                 byte[] body = unsendable(i);
-                unsendableBodies.add(Base64.getEncoder().encodeToString(body));
-                outgoing.add(Outgoing.message(body));
+                w.unsendableBodies.add(Base64.getEncoder().encodeToString(body));
+                w.outgoing.add(Outgoing.message(body));
             }
-            java.util.Collections.shuffle(outgoing, random);
+            Collections.shuffle(w.outgoing, random);
+            return w;
+        }
+    }
 
-            // the Lambda side: the real handler and pipeline, S3 through the fault interceptor
+    /** One message the producer sends; a job message carries the row the producer creates first. */
+    record Outgoing(byte[] body, UUID jobId, String voice, String key) {
+        static Outgoing message(byte[] body) {
+            return new Outgoing(body, null, null, null);
+        }
+    }
+
+    /**
+     * In turn: a body that is not UTF-8, one with a character SQS refuses (U+FFFF; SQS fails the whole batch request
+     * for it), one just over SQS's 1 MiB. No SQS request can carry any of them.
+     */
+    static byte[] unsendable(int i) {
+        String head = "{\"job_id\":\"" + new UUID(7, i) + "\",\"voice_id\":\"";
+        return switch (i % 3) {
+            case 0 -> (head + "\u00ff\"}").getBytes(StandardCharsets.ISO_8859_1);
+            case 1 -> (head + "\uffff\"}").getBytes(StandardCharsets.UTF_8);
+            default -> {
+                byte[] big = new byte[(1 << 20) + 1 + i];
+                Arrays.fill(big, (byte) 'x');
+                yield big;
+            }
+        };
+    }
+
+    private static void sendToSqs(SqsClient sqs, String queueUrl, List<Outgoing> group) {
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+        for (Outgoing o : group) {
+            entries.add(SendMessageBatchRequestEntry.builder().id("e" + entries.size())
+                    .messageBody(new String(o.body(), StandardCharsets.UTF_8)).build());
+        }
+        sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
+    }
+
+    /** Creates a job row, retrying while the schedule has the database closed (a producer would retry too). */
+    private static void createRow(JobStore jobs, UUID id, String voice, String key) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                jobs.create(id, voice, key);
+                return;
+            } catch (RuntimeException e) {
+                if (attempt >= 50) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- consumers
+
+    /**
+     * The Lambda side: the real handler and pipeline behind the local event-source mapping, S3 through the fault
+     * interceptor; counts invocations and those that ran into the deadline, and cuts the next ones short while the
+     * {@link Fault#LAMBDA_DEADLINE} fault asks for it.
+     */
+    private static final class LambdaSide {
+        final LocalEventSourceMapping mapping;
+        final AtomicInteger nearDeadline = new AtomicInteger();
+        final AtomicLong invocations = new AtomicLong();
+        final AtomicLong deadlineInvocations = new AtomicLong();
+
+        private LambdaSide(VoiceEmbeddingHandler handler, SqsClient sqsClient, String queueUrl) {
+            RequestHandler<SQSEvent, SQSBatchResponse> timed = (SQSEvent event, Context context) -> {
+                boolean cut = nearDeadline.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+                Context effective = cut ? new LocalContext("VoiceEmbeddingFunction",
+                        DEADLINE_MARGIN.plus(NEAR_DEADLINE_BUDGET).toMillis(), 2048) : context;
+                long t0 = System.nanoTime();
+                SQSBatchResponse response = handler.handleRequest(event, effective);
+                invocations.incrementAndGet();
+                if (cut || System.nanoTime() - t0 >= FUNCTION_TIMEOUT.minus(DEADLINE_MARGIN).toNanos()) {
+                    deadlineInvocations.incrementAndGet();
+                }
+                return response;
+            };
+            mapping = new LocalEventSourceMapping(sqsClient, queueUrl,
+                    "arn:aws:sqs:us-east-1:000000000000:chaos-jobs", timed,
+                    new LocalEventSourceMapping.Settings(BATCH_SIZE, Duration.ofMillis(200), 2, FUNCTION_TIMEOUT));
+        }
+
+        /** Wires the pipeline; what it opens goes to {@code closeables}. The mapping is not polling yet. */
+        static LambdaSide start(EmbeddedS3 s3, S3Faults s3Faults, FakeQdrant qdrant, JobStore jobs,
+                                SqsClient sqsClient, EmbeddedSqs.QueuePair queues, List<AutoCloseable> closeables) {
             S3Client s3Client = S3Client.builder()
                     .endpointOverride(s3.endpoint()).forcePathStyle(true).region(Region.of(EmbeddedS3.REGION))
                     .credentialsProvider(StaticCredentialsProvider.create(
@@ -287,415 +421,37 @@ public final class ChaosRun {
                     new DeadLetterQueue(sqsClient, queues.dlqUrl()), metrics, Clock.systemUTC());
             VoiceEmbeddingHandler handler = new VoiceEmbeddingHandler(batches, metrics, DEADLINE_MARGIN,
                     Clock.systemUTC());
-            AtomicLong invocations = new AtomicLong();
-            AtomicLong deadlineInvocations = new AtomicLong();
-            // the deadline fault: the next invocations start with almost no time left, as if Lambda's timeout
-            // were about to cut them, so their batches stop mid-way (deadlines reached under slow dependencies
-            // also happen on their own, and are counted the same way)
-            AtomicInteger nearDeadline = new AtomicInteger();
-            RequestHandler<SQSEvent, SQSBatchResponse> timed = (SQSEvent event, Context context) -> {
-                boolean cut = nearDeadline.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
-                Context effective = cut ? new LocalContext("VoiceEmbeddingFunction",
-                        DEADLINE_MARGIN.plus(NEAR_DEADLINE_BUDGET).toMillis(), 2048) : context;
-                long t0 = System.nanoTime();
-                SQSBatchResponse response = handler.handleRequest(event, effective);
-                invocations.incrementAndGet();
-                if (cut || System.nanoTime() - t0 >= FUNCTION_TIMEOUT.minus(DEADLINE_MARGIN).toNanos()) {
-                    deadlineInvocations.incrementAndGet();
-                }
-                return response;
-            };
-            LocalEventSourceMapping mapping = new LocalEventSourceMapping(sqsClient, queues.queueUrl(),
-                    "arn:aws:sqs:us-east-1:000000000000:chaos-jobs", timed,
-                    new LocalEventSourceMapping.Settings(BATCH_SIZE, Duration.ofMillis(200), 2, FUNCTION_TIMEOUT));
-            closeables.add(mapping);
-
-            // the ECS side: a real worker process on the same queue (Postgres store off: same Qdrant over TCP)
-            Map<String, String> workerEnv = new HashMap<>();
-            List<Path> workerLogs = new ArrayList<>();
-            workerEnv.putAll(db.env());
-            workerEnv.putAll(s3.env());
-            workerEnv.putAll(sqs.env());
-            workerEnv.put("TIMBRE_S3_BUCKET", BUCKET);
-            workerEnv.put("TIMBRE_QUEUE_URL", queues.queueUrl());
-            workerEnv.put("TIMBRE_DLQ_URL", queues.dlqUrl());
-            workerEnv.put("TIMBRE_QDRANT_URL", qdrant.url());
-            workerEnv.put("TIMBRE_QDRANT_COLLECTION", COLLECTION);
-            workerEnv.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
-            workerEnv.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
-            workerEnv.put("TIMBRE_WORKER_THREADS", "1");
-            workerEnv.put("TIMBRE_LOG_FORMAT", "json");
-            Process[] worker = {settings.ecsWorker() ? startWorker(workerEnv, workerLogs) : null};
-
-            // RabbitMQ and the bridge: the producer publishes to the broker directly, the bridge reaches it
-            // through a proxy the schedule cuts
-            BridgeRun bridge = null;
-            if (settings.bridge()) {
-                bridge = new BridgeRun(sqs.env(), queues.queueUrl());
-                closeables.add(bridge);
-                bridge.start();
-                bridge.awaitQueueDeclared(Duration.ofSeconds(60));
-            }
-
-            // when: consumers run while the fault schedule fires
-            Memory memory = new Memory();
-            mapping.start();
-            AtomicBoolean faulting = new AtomicBoolean(true);
-            long deadline = System.nanoTime() + settings.timeout().toNanos();
-            long faultEvery = settings.faultPeriod().toNanos();
-            long nextFault = System.nanoTime() + faultEvery;
-            // the first SIGKILL while messages are still being sent, so that even a short run has one (the loop
-            // cannot end before the last message is sent); then every 12 s
-            long nextKill = System.nanoTime() + Math.min(KILL_EVERY.toNanos(), settings.submitOver().toNanos() / 2);
-            int kills = 0;
-            long quietFrom = System.nanoTime() + settings.faultFor().toNanos(); // then drain without faults
-            long submitStart = System.nanoTime();
-            long submitInterval = settings.submitOver().toNanos() / Math.max(1, outgoing.size());
-            int faultKinds = settings.bridge() ? 10 : 8;
-            int sent = 0;
-            while (System.nanoTime() < deadline) {
-                memory.sample();
-                long now = System.nanoTime();
-                // a steady producer: every message whose time has come, in groups of up to 10
-                while (sent < outgoing.size() && now - submitStart >= sent * submitInterval) {
-                    List<Outgoing> group = new ArrayList<>();
-                    for (; sent < outgoing.size() && group.size() < 10 && now - submitStart >= sent * submitInterval; sent++) {
-                        Outgoing o = outgoing.get(sent);
-                        if (o.jobId() != null) {
-                            createRow(jobs, o.jobId(), o.voice(), o.key());
-                        }
-                        group.add(o);
-                    }
-                    if (bridge != null) {
-                        bridge.publish(group);
-                    } else {
-                        sendToSqs(sqsClient, queues.queueUrl(), group);
-                    }
-                }
-                Counts c = counts(db);
-                // done when every job is terminal and nothing is left on the way: the broker queue and the SQS queue
-                // empty (copies forwarded twice are drained too), the dead-letter queues holding at least their poison
-                if (sent == outgoing.size() && c.completed + c.failed >= good.size() + bad.size()
-                        && queueDepth(sqsClient, queues.dlqUrl()) >= poisonBodies.size()
-                        && queueDepth(sqsClient, queues.queueUrl()) == 0
-                        && (bridge == null
-                            || (bridge.ready() == 0 && bridge.deadLettered() >= unsendableBodies.size()))) {
-                    break;
-                }
-                if (now > quietFrom && faulting.compareAndSet(true, false)) {
-                    qdrant.clearFaults();
-                    s3Faults.clear();
-                    setAllowConnections(db, true);
-                    if (bridge != null) {
-                        bridge.proxy().restore();
-                    }
-                    out.println("chaos: faults stop; draining");
-                }
-                if (faulting.get() && now >= nextFault) {
-                    nextFault = now + faultEvery;
-                    injectFault(random.nextInt(faultKinds), db, qdrant, s3Faults, nearDeadline, bridge, faults, out);
-                }
-                if (worker[0] != null && !worker[0].isAlive()) {
-                    // e.g. started while its database was closed to connections: the orchestrator restarts it
-                    faults.merge("ECS worker exited on its own, restarted", 1, Integer::sum);
-                    worker[0] = startWorker(workerEnv, workerLogs);
-                }
-                if (bridge != null && !bridge.isAlive()) {
-                    faults.merge("bridge exited on its own, restarted", 1, Integer::sum);
-                    out.println("chaos: the bridge exited on its own (see " + bridge.log() + "); restarting");
-                    bridge.start();
-                }
-                // SIGKILL every 12 s, taking turns between the processes there are
-                if (faulting.get() && now >= nextKill && (worker[0] != null || bridge != null)) {
-                    nextKill = now + KILL_EVERY.toNanos();
-                    boolean killBridge = bridge != null && (worker[0] == null || kills % 2 == 1);
-                    kills++;
-                    if (killBridge) {
-                        bridge.kill();
-                        faults.merge("bridge SIGKILL + restart", 1, Integer::sum);
-                        out.println("chaos: bridge SIGKILLed; restarting");
-                        bridge.start();
-                    } else {
-                        worker[0].destroyForcibly(); // SIGKILL
-                        worker[0].waitFor(10, TimeUnit.SECONDS);
-                        faults.merge("ECS worker SIGKILL + restart", 1, Integer::sum);
-                        out.println("chaos: ECS worker SIGKILLed; restarting");
-                        worker[0] = startWorker(workerEnv, workerLogs);
-                    }
-                }
-                Thread.sleep(250);
-            }
-            // then: stop the producer's path and the consumers, and count
-            faulting.set(false);
-            qdrant.clearFaults();
-            s3Faults.clear();
-            setAllowConnections(db, true);
-            BridgeRun.Leftovers leftovers = BridgeRun.Leftovers.NONE;
-            if (bridge != null) {
-                bridge.proxy().restore();
-                leftovers = bridge.stopAndCount(unsendableBodies);
-                // what the stopping bridge flushed (deliveries it held unacked) is still consumed before counting
-                long settle = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (queueDepth(sqsClient, queues.queueUrl()) > 0 && System.nanoTime() < settle) {
-                    Thread.sleep(250);
-                }
-            }
-            mapping.close();
-            if (worker[0] != null) {
-                worker[0].destroy(); // SIGTERM: the graceful path releases its in-flight messages
-                if (!worker[0].waitFor(30, TimeUnit.SECONDS)) {
-                    worker[0].destroyForcibly();
-                }
-            }
-            Thread.sleep(500);
-            List<Path> childLogs = new ArrayList<>(workerLogs);
-            if (bridge != null) {
-                childLogs.addAll(bridge.logs());
-            }
-            // the job lifecycle invariant, at rest and before the DLQ is read out below: every row finished or its
-            // message still in the jobs queue or the DLQ, no point of a job that is not COMPLETED
-            List<String> invariant = JobInvariant.violations(JobInvariant.read(db.dataSource(), sqsClient,
-                    queues.queueUrl(), queues.dlqUrl(), qdrant.pointIds(COLLECTION), VISIBILITY.multipliedBy(2)));
-            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, good, bad, poisonBodies, leftovers,
-                    childLogs, faults, invocations.get(), deadlineInvocations.get(), memory, invariant);
-        } finally {
-            for (int i = closeables.size() - 1; i >= 0; i--) {
-                try {
-                    closeables.get(i).close();
-                } catch (Exception ignored) {
-                    // best effort
-                }
-            }
+            LambdaSide side = new LambdaSide(handler, sqsClient, queues.queueUrl());
+            closeables.add(side.mapping);
+            return side;
         }
     }
 
-    private static void injectFault(int kind, TestDatabase db, FakeQdrant qdrant, S3Faults s3,
-                                    AtomicInteger nearDeadline, BridgeRun bridge, Map<String, Integer> faults,
-                                    PrintStream out) throws Exception {
-        String name;
-        switch (kind) {
-            case 0 -> {
-                int killed = terminateBackends(db);
-                name = "Postgres connections killed (pg_terminate_backend)";
-                out.println("chaos: killed " + killed + " Postgres connections");
-            }
-            case 1 -> {
-                setAllowConnections(db, false);
-                terminateBackends(db);
-                Thread.sleep(3000);
-                setAllowConnections(db, true);
-                name = "Postgres unavailable for 3 s";
-            }
-            case 2 -> { // a window, not a count: a count is soaked up by the few jobs left at the end of a run
-                qdrant.failNextCalls(Integer.MAX_VALUE, Status.UNAVAILABLE.withDescription("chaos"));
-                Thread.sleep(1000);
-                qdrant.failNextCalls(0, Status.UNAVAILABLE);
-                name = "Qdrant UNAVAILABLE (1 s window)";
-            }
-            case 3 -> {
-                qdrant.delayUpserts(Duration.ofSeconds(3)); // past the 2 s client deadline
-                Thread.sleep(2500);
-                qdrant.delayUpserts(Duration.ZERO);
-                name = "Qdrant upserts hanging past the deadline (2.5 s window)";
-            }
-            case 4 -> {
-                s3.slowDownFor(Duration.ofSeconds(1));
-                name = "S3 503 SlowDown (1 s window)";
-            }
-            case 5 -> {
-                s3.refuseFor(Duration.ofSeconds(1));
-                name = "S3 connection refused (1 s window)";
-            }
-            case 6 -> {
-                s3.delayFor(Duration.ofSeconds(3));
-                name = "S3 latency +3 s per request (3 s window)";
-            }
-            case 7 -> {
-                nearDeadline.set(3);
-                name = "Lambda deadline mid-batch (next 3 invocations start " + NEAR_DEADLINE_BUDGET.toMillis()
-                        + " ms before it)";
-            }
-            case 8 -> {
-                bridge.proxy().resetConnections();
-                name = "RabbitMQ connection of the bridge closed";
-            }
-            default -> {
-                bridge.proxy().cut();
-                Thread.sleep(2000);
-                bridge.proxy().restore();
-                name = "RabbitMQ unreachable for 2 s";
-            }
-        }
-        faults.merge(name, 1, Integer::sum);
-    }
-
-    // ----------------------------------------------------------------------------------------------- producer
-
-    /** One message the producer sends; a job message carries the row the producer creates first. */
-    record Outgoing(byte[] body, UUID jobId, String voice, String key) {
-        static Outgoing message(byte[] body) {
-            return new Outgoing(body, null, null, null);
-        }
-    }
-
-    /**
-     * In turn: a body that is not UTF-8, one with a character SQS refuses (U+FFFF; SQS fails the whole batch request
-     * for it), one just over SQS's 1 MiB. No SQS request can carry any of them.
-     */
-    static byte[] unsendable(int i) {
-        String head = "{\"job_id\":\"" + new UUID(7, i) + "\",\"voice_id\":\"";
-        return switch (i % 3) {
-            case 0 -> (head + "\u00ff\"}").getBytes(StandardCharsets.ISO_8859_1);
-            case 1 -> (head + "\uffff\"}").getBytes(StandardCharsets.UTF_8);
-            default -> {
-                byte[] big = new byte[(1 << 20) + 1 + i];
-                java.util.Arrays.fill(big, (byte) 'x');
-                yield big;
-            }
-        };
-    }
-
-    private static void sendToSqs(SqsClient sqs, String queueUrl, List<Outgoing> group) {
-        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-        for (Outgoing o : group) {
-            entries.add(SendMessageBatchRequestEntry.builder().id("e" + entries.size())
-                    .messageBody(new String(o.body(), StandardCharsets.UTF_8)).build());
-        }
-        sqs.sendMessageBatch(b -> b.queueUrl(queueUrl).entries(entries));
-    }
-
-    // ------------------------------------------------------------------------------------------------- S3
-
-    /**
-     * For a window of time, sends S3 requests to a 503 SlowDown endpoint or a closed port, or delays them. Windows,
-     * not request counts: a count would be soaked up by the few jobs left at the end of a run, which then fail
-     * on every receive; an outage hits whatever runs while it lasts.
-     */
-    static final class S3Faults implements ExecutionInterceptor, AutoCloseable {
-        /** A batch of three on two threads whose GETs stall this long runs past the 5 s the deadline leaves. */
-        private static final Duration S3_STALL = Duration.ofMillis(3000);
-        private final AtomicLong slowDownUntil = new AtomicLong();
-        private final AtomicLong refuseUntil = new AtomicLong();
-        private final AtomicLong latencyUntil = new AtomicLong();
-        private final HttpServer slowDownServer;
-        private final int closedPort;
-
-        S3Faults() throws IOException {
-            slowDownServer = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            slowDownServer.createContext("/", exchange -> {
-                byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>"
-                        + "<Message>Please reduce your request rate.</Message></Error>").getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", "application/xml");
-                exchange.sendResponseHeaders(503, exchange.getRequestMethod().equals("HEAD") ? -1 : body.length);
-                if (!exchange.getRequestMethod().equals("HEAD")) {
-                    exchange.getResponseBody().write(body);
-                }
-                exchange.close();
-            });
-            slowDownServer.start();
-            try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-                closedPort = probe.getLocalPort(); // closed again: connections are refused
-            }
-        }
-
-        void slowDownFor(Duration d) {
-            slowDownUntil.set(System.nanoTime() + d.toNanos());
-        }
-
-        void refuseFor(Duration d) {
-            refuseUntil.set(System.nanoTime() + d.toNanos());
-        }
-
-        void delayFor(Duration d) {
-            latencyUntil.set(System.nanoTime() + d.toNanos());
-        }
-
-        void clear() {
-            long now = System.nanoTime();
-            slowDownUntil.set(now);
-            refuseUntil.set(now);
-            latencyUntil.set(now);
-        }
-
-        @Override
-        public SdkHttpRequest modifyHttpRequest(ModifyHttpRequest context, ExecutionAttributes attributes) {
-            SdkHttpRequest request = context.httpRequest();
-            long now = System.nanoTime();
-            if (now < slowDownUntil.get()) {
-                return request.toBuilder().port(slowDownServer.getAddress().getPort()).build();
-            }
-            if (now < refuseUntil.get()) {
-                return request.toBuilder().port(closedPort).build();
-            }
-            if (now < latencyUntil.get()) {
-                try {
-                    Thread.sleep(S3_STALL.toMillis());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return request;
-        }
-
-        @Override
-        public void close() {
-            slowDownServer.stop(0);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------- Postgres
-
-    private static Connection admin(TestDatabase db) throws Exception {
-        // the maintenance database, so that closing ours to connections does not lock the admin out
-        return DriverManager.getConnection(db.jdbcUrl().replace("/" + db.name(), "/postgres"), db.user(), null);
-    }
-
-    private static int terminateBackends(TestDatabase db) throws Exception {
-        try (Connection c = admin(db); PreparedStatement s = c.prepareStatement(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()")) {
-            s.setString(1, db.name());
-            try (ResultSet r = s.executeQuery()) {
-                return r.next() ? r.getInt(1) : 0;
-            }
-        }
-    }
-
-    private static void setAllowConnections(TestDatabase db, boolean allow) throws Exception {
-        try (Connection c = admin(db); Statement s = c.createStatement()) {
-            s.execute("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS " + allow);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------ ECS worker
-
-    private static Process startWorker(Map<String, String> env, List<Path> logs) throws IOException {
-        Path log = Files.createTempFile("chaos-ecs-worker-", ".log");
-        logs.add(log);
-        return WorkerProcess.start(env, log, (int) VISIBILITY.toSeconds(), "-Xmx768m", "-Dlogback.configurationFile="
-                + Path.of("..", "core", "src", "main", "resources", "logback.xml").toAbsolutePath().normalize());
+    /** The ECS worker's configuration: the same queue, bucket and Qdrant collection as the Lambda side. */
+    private static Map<String, String> workerEnv(TestDatabase db, EmbeddedS3 s3, EmbeddedSqs sqs,
+                                                 EmbeddedSqs.QueuePair queues, FakeQdrant qdrant) {
+        Map<String, String> env = new HashMap<>();
+        env.putAll(db.env());
+        env.putAll(s3.env());
+        env.putAll(sqs.env());
+        env.put("TIMBRE_S3_BUCKET", BUCKET);
+        env.put("TIMBRE_QUEUE_URL", queues.queueUrl());
+        env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
+        env.put("TIMBRE_QDRANT_URL", qdrant.url());
+        env.put("TIMBRE_QDRANT_COLLECTION", COLLECTION);
+        env.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
+        env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
+        env.put("TIMBRE_WORKER_THREADS", "1");
+        env.put("TIMBRE_LOG_FORMAT", "json");
+        return env;
     }
 
     // ----------------------------------------------------------------------------------------------- report
 
-    /** Creates a job row, retrying while the schedule has the database closed (a producer would retry too). */
-    private static void createRow(JobStore jobs, UUID id, String voice, String key) throws InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                jobs.create(id, voice, key);
-                return;
-            } catch (RuntimeException e) {
-                if (attempt >= 50) {
-                    throw e;
-                }
-                Thread.sleep(200);
-            }
-        }
-    }
-
     private record Counts(int completed, int failed) {
     }
 
-    private static Counts counts(TestDatabase db) throws Exception {
+    private static Counts counts(TestDatabase db) {
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet r = s.executeQuery("SELECT count(*) FILTER (WHERE status = 'COMPLETED'),"
                      + " count(*) FILTER (WHERE status = 'FAILED') FROM voice_processing_jobs")) {
@@ -713,19 +469,33 @@ public final class ChaosRun {
                 .values().stream().mapToInt(Integer::parseInt).sum();
     }
 
-    private static Report report(Settings settings, long start, TestDatabase db, SqsClient sqs, String dlqUrl,
-                                 FakeQdrant qdrant, Set<UUID> good, Set<UUID> bad, Set<String> poison,
-                                 BridgeRun.Leftovers leftovers, List<Path> childLogs, Map<String, Integer> faults, long invocations, long deadlineInvocations,
-                                 Memory memory, List<String> invariant) throws Exception {
+    private static ChaosReport report(ChaosSettings settings, long start, TestDatabase db, SqsClient sqs,
+                                      String dlqUrl, FakeQdrant qdrant, Workload work, BridgeRun.Leftovers leftovers,
+                                      List<Path> childLogs, ChaosReport.Faults faults, Memory memory,
+                                      List<String> invariant) throws Exception {
         List<String> failures = new ArrayList<>();
         invariant.forEach(v -> failures.add("job lifecycle invariant: " + v));
+        List<Long> latencies = new ArrayList<>();
+        ChaosReport.Jobs jobs = jobs(db, qdrant, work, invariant.size(), latencies, failures);
+        ChaosReport.Queues queues = queues(settings, sqs, dlqUrl, work.poisonBodies, leftovers, failures);
+        int secretsInChildLogs = secretsIn(childLogs, failures);
+        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new ChaosReport(settings, (System.nanoTime() - start) / 1_000_000_000, jobs, queues, faults,
+                new ChaosReport.Latency(percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99)),
+                new ChaosReport.Processes(childLogs.size(), secretsInChildLogs, memory.slope(memory.floors(memory.heap)),
+                        memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss)),
+                failures);
+    }
+
+    /** The rows and points; adds the end-to-end time of each completed job to {@code latencies}. */
+    private static ChaosReport.Jobs jobs(TestDatabase db, FakeQdrant qdrant, Workload work, int invariantViolations,
+                                         List<Long> latencies, List<String> failures) throws Exception {
         int completed = 0;
         int failedBad = 0;
         int gaveUp = 0;
         int lost = 0;
         int stuck = 0;
         int pointsOfNonCompleted = 0;
-        List<Long> latencies = new ArrayList<>();
         Set<UUID> completedIds = new HashSet<>();
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet r = s.executeQuery("SELECT id, status, error, extract(epoch FROM finished_at - created_at) * 1000"
@@ -739,12 +509,12 @@ public final class ChaosRun {
                         completed++;
                         completedIds.add(id);
                         latencies.add(r.getLong(4));
-                        if (bad.contains(id)) {
+                        if (work.bad.contains(id)) {
                             failures.add("bad job " + id + " COMPLETED");
                         }
                     }
                     case "FAILED" -> {
-                        if (bad.contains(id) && error != null && error.contains("audio")) {
+                        if (work.bad.contains(id) && error != null && error.contains("audio")) {
                             failedBad++;
                         } else if (error != null && error.startsWith("gave up")) {
                             gaveUp++;
@@ -762,7 +532,7 @@ public final class ChaosRun {
             }
         }
         int points = qdrant.pointCount(COLLECTION);
-        for (UUID id : good) {
+        for (UUID id : work.good) {
             if (!completedIds.contains(id) && qdrant.point(COLLECTION, id).isPresent()) {
                 pointsOfNonCompleted++;
             }
@@ -777,6 +547,25 @@ public final class ChaosRun {
             failures.add((completedIds.size() - withPoint) + " completed jobs without a point");
         }
         int duplicatePoints = points - completedIds.size() - pointsOfNonCompleted;
+        if (completed != work.good.size()) {
+            failures.add("completed " + completed + " of " + work.good.size() + " good jobs");
+        }
+        if (failedBad != work.bad.size()) {
+            failures.add("bad jobs FAILED: " + failedBad + " of " + work.bad.size());
+        }
+        if (lost > 0) {
+            failures.add(lost + " jobs lost (not terminal)");
+        }
+        if (duplicatePoints != 0) {
+            failures.add(duplicatePoints + " duplicate points");
+        }
+        return new ChaosReport.Jobs(completed, failedBad, gaveUp, lost, stuck, points, duplicatePoints,
+                pointsOfNonCompleted, invariantViolations);
+    }
+
+    /** Reads the SQS DLQ out (it is empty afterwards) and takes what the bridge's broker queues held. */
+    private static ChaosReport.Queues queues(ChaosSettings settings, SqsClient sqs, String dlqUrl, Set<String> poison,
+                                             BridgeRun.Leftovers leftovers, List<String> failures) {
         List<String> dead = new ArrayList<>();
         while (true) {
             List<Message> got = sqs.receiveMessage(b -> b.queueUrl(dlqUrl).maxNumberOfMessages(10).waitTimeSeconds(1))
@@ -796,18 +585,6 @@ public final class ChaosRun {
         if (dlqCopies > 0 && !settings.bridge()) {
             failures.add("the DLQ holds " + dlqCopies + " copies of poison messages sent once");
         }
-        if (completed != good.size()) {
-            failures.add("completed " + completed + " of " + good.size() + " good jobs");
-        }
-        if (failedBad != bad.size()) {
-            failures.add("bad jobs FAILED: " + failedBad + " of " + bad.size());
-        }
-        if (lost > 0) {
-            failures.add(lost + " jobs lost (not terminal)");
-        }
-        if (duplicatePoints != 0) {
-            failures.add(duplicatePoints + " duplicate points");
-        }
         if (leftovers.ready() != 0) {
             failures.add(leftovers.ready() + " messages left in RabbitMQ");
         }
@@ -815,27 +592,27 @@ public final class ChaosRun {
             failures.add("the bridge's dead-letter queue holds " + leftovers.deadLettered()
                     + " messages, not exactly the " + settings.unsendable() + " unsendable ones");
         }
-        int secretsInChildLogs = 0;
-        for (Path log : childLogs) {
-            String text = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
-            for (String secret : CHILD_SECRETS) {
-                if (text.contains(secret)) {
-                    secretsInChildLogs++;
-                    failures.add("the log " + log + " contains a secret (" + secret.length() + " characters)");
-                }
-            }
-        }
         if (!dlqOnlyPoison) {
             failures.add("DLQ holds " + new HashSet<>(dead).size() + " distinct messages, not exactly the "
                     + poison.size() + " poison ones");
         }
-        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Report(settings, (System.nanoTime() - start) / 1_000_000_000, completed, failedBad, gaveUp, lost,
-                stuck, points, duplicatePoints, pointsOfNonCompleted, dead.size(), dlqOnlyPoison, dlqCopies,
-                invariant.size(), leftovers.ready(), leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable(), childLogs.size(),
-                secretsInChildLogs, faults, invocations, deadlineInvocations, percentile(sorted, 50),
-                percentile(sorted, 95), percentile(sorted, 99), memory.slope(memory.floors(memory.heap)),
-                memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss), failures);
+        return new ChaosReport.Queues(dead.size(), dlqOnlyPoison, dlqCopies, leftovers.ready(),
+                leftovers.deadLettered(), leftovers.deadLetteredOnlyUnsendable());
+    }
+
+    /** How many times a secret the child processes were given shows in their logs. */
+    private static int secretsIn(List<Path> childLogs, List<String> failures) throws Exception {
+        int found = 0;
+        for (Path log : childLogs) {
+            String text = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+            for (String secret : CHILD_SECRETS) {
+                if (text.contains(secret)) {
+                    found++;
+                    failures.add("the log " + log + " contains a secret (" + secret.length() + " characters)");
+                }
+            }
+        }
+        return found;
     }
 
     private static long percentile(long[] sorted, int p) {
@@ -845,92 +622,33 @@ public final class ChaosRun {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
-    /** Heap used and RSS over time; slope by least squares, in MiB per minute. */
-    private static final class Memory {
-        final List<double[]> heap = new ArrayList<>();
-        final List<double[]> rss = new ArrayList<>();
-        private final long t0 = System.nanoTime();
-        private long last;
-
-        void sample() {
-            long now = System.nanoTime();
-            if (now - last < 1_000_000_000L) {
-                return;
-            }
-            last = now;
-            double minutes = (now - t0) / 60e9;
-            heap.add(new double[] {minutes, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0});
-            try {
-                rss.add(new double[] {minutes, ProcStatus.residentBytes() / 1048576.0});
-            } catch (IOException ignored) {
-                // no /proc: no RSS figure
-            }
-        }
-
-        /**
-         * The lowest heap use in each 10 s: the level the collector brings the heap back to. Its trend is what a
-         * leak raises; the raw samples mostly show where the sawtooth between collections happened to be.
-         */
-        List<double[]> floors(List<double[]> points) {
-            Map<Long, double[]> lowest = new LinkedHashMap<>();
-            for (double[] p : points) {
-                lowest.merge((long) (p[0] * 6), p, (a, b) -> b[1] < a[1] ? b : a);
-            }
-            return new ArrayList<>(lowest.values());
-        }
-
-        double slope(List<double[]> points) {
-            int n = points.size();
-            if (n < 3) {
-                return 0;
-            }
-            double sx = 0, sy = 0, sxx = 0, sxy = 0;
-            for (double[] p : points) {
-                sx += p[0];
-                sy += p[1];
-                sxx += p[0] * p[0];
-                sxy += p[0] * p[1];
-            }
-            double d = n * sxx - sx * sx;
-            return d == 0 ? 0 : (n * sxy - sx * sy) / d;
-        }
-
-        long max(List<double[]> points) {
-            return (long) points.stream().mapToDouble(p -> p[1]).max().orElse(0);
-        }
-    }
-
     /**
-     * {@code bench/chaos.sh [--jobs N] [--bad N] [--poison N] [--unsendable N] [--submit-seconds T] [--fault-ms M]
-     * [--fault-seconds T] [--seconds T] [--no-ecs] [--no-bridge] [--seed S] [--write FILE]}.
-     * Exits 0 when every figure is as required, 1 otherwise.
+     * {@code bench/chaos.sh [flags]}, the flags of {@link ChaosSettings#USAGE}. Exits 0 when every figure is as
+     * required, 1 otherwise, 2 on a bad flag.
      */
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--no-ecs") || args[i].equals("--no-bridge")) {
-                a.put(args[i], "true");
-            } else if (i + 1 < args.length) {
-                a.put(args[i], args[++i]);
-            }
+        List<String> argList = List.of(args);
+        if (argList.contains("--help") || argList.contains("-h")) {
+            System.out.println(ChaosSettings.USAGE);
+            return;
         }
-        boolean bridge = !a.containsKey("--no-bridge");
-        Settings settings = new Settings(Integer.parseInt(a.getOrDefault("--jobs", "200")),
-                Integer.parseInt(a.getOrDefault("--bad", "10")), Integer.parseInt(a.getOrDefault("--poison", "10")),
-                bridge ? Integer.parseInt(a.getOrDefault("--unsendable", "4")) : 0, bridge,
-                !a.containsKey("--no-ecs"), Duration.ofMillis(Long.parseLong(a.getOrDefault("--fault-ms", "3000"))),
-                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--submit-seconds", "60"))),
-                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--fault-seconds", "150"))),
-                Duration.ofSeconds(Long.parseLong(a.getOrDefault("--seconds", "480"))),
-                Long.parseLong(a.getOrDefault("--seed", "7")));
-        Report report = run(settings, System.out);
+        ChaosSettings settings;
+        try {
+            settings = ChaosSettings.fromArgs(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("chaos: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int w = argList.indexOf("--write");
+        String write = w >= 0 ? args[w + 1] : null;
+        System.out.println("chaos: " + settings);
+        ChaosReport report = run(settings, System.out);
         System.out.println(report.markdown());
-        String write = a.get("--write");
         if (write != null) {
             Files.writeString(Path.of(write), report.markdown());
             System.out.println("figures written to " + write);
         }
         System.exit(report.passed() ? 0 : 1);
     }
-
 }

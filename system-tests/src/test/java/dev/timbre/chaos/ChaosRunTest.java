@@ -19,22 +19,24 @@ class ChaosRunTest {
 
     @Test
     void underFaultsNoJobIsLostStuckOrDuplicatedAndTheDeadLetterQueuesHoldOnlyPoison() {
-        ChaosRun.Settings settings = new ChaosRun.Settings(10, 2, 2, 3, true, false, Duration.ofMillis(600),
-                Duration.ofSeconds(8), Duration.ofSeconds(16), Duration.ofSeconds(90), 11);
-        ChaosRun.Report report = assertTimeoutPreemptively(Duration.ofSeconds(150),
+        ChaosSettings settings = ChaosSettings.builder().jobs(10).badAudio(2).poison(2).unsendable(3).bridge(true)
+                .ecsWorker(false).faultPeriod(Duration.ofMillis(600)).submitOver(Duration.ofSeconds(8))
+                .faultFor(Duration.ofSeconds(16)).timeout(Duration.ofSeconds(90)).seed(11).build();
+        ChaosReport report = assertTimeoutPreemptively(Duration.ofSeconds(150),
                 () -> ChaosRun.run(settings, System.out));
         System.out.println(report.markdown());
-        assertTrue(report.faults().values().stream().mapToInt(Integer::intValue).sum() >= 8,
-                "faults were injected: " + report.faults());
-        assertTrue(report.faults().containsKey("bridge SIGKILL + restart"), "the bridge was killed: " + report.faults());
-        assertEquals(0, report.invariantViolations(), "job lifecycle invariant: " + report.failures());
-        assertEquals(0, report.lost(), "lost");
-        assertEquals(0, report.stuck(), "stuck");
-        assertEquals(0, report.duplicatePoints(), "duplicate points");
-        assertEquals(0, report.leftInRabbit(), "left in RabbitMQ");
-        assertEquals(0, report.secretsInChildLogs(), "secrets in the bridge's logs");
-        assertTrue(report.dlqOnlyPoison(), "the DLQ holds exactly the poison messages");
-        assertTrue(report.bridgeDlqOnlyUnsendable(), "the bridge's dead-letter queue holds exactly the unsendable ones");
+        assertTrue(report.faults().total() >= 8, "faults were injected: " + report.faults().counts());
+        assertTrue(report.faults().counts().containsKey(Fault.BRIDGE_SIGKILL.label()),
+                "the bridge was killed: " + report.faults().counts());
+        assertEquals(0, report.jobs().invariantViolations(), "job lifecycle invariant: " + report.failures());
+        assertEquals(0, report.jobs().lost(), "lost");
+        assertEquals(0, report.jobs().stuck(), "stuck");
+        assertEquals(0, report.jobs().duplicatePoints(), "duplicate points");
+        assertEquals(0, report.queues().leftInRabbit(), "left in RabbitMQ");
+        assertEquals(0, report.processes().secretsInChildLogs(), "secrets in the bridge's logs");
+        assertTrue(report.queues().dlqOnlyPoison(), "the DLQ holds exactly the poison messages");
+        assertTrue(report.queues().bridgeDlqOnlyUnsendable(),
+                "the bridge's dead-letter queue holds exactly the unsendable ones");
         assertTrue(report.passed(), report.failures().toString());
     }
 }

@@ -1,12 +1,10 @@
 package dev.timbre.bridge.testing;
 
 import dev.timbre.bridge.BridgeMain;
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,17 +22,7 @@ public final class BridgeProcess {
      * @param jvmOptions options before the main class, e.g. {@code -Xmx256m}
      */
     public static Process start(Map<String, String> env, Path log, String... jvmOptions) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(jvmOptions));
-        // surefire's own property when it runs tests from a manifest-only jar; java.class.path otherwise
-        command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
-                System.getProperty("java.class.path")), BridgeMain.class.getName()));
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().putAll(env);
-        Files.createDirectories(log.toAbsolutePath().getParent());
-        pb.redirectErrorStream(true).redirectOutput(log.toFile());
-        return pb.start();
+        return ChildJvm.main(BridgeMain.class).jvmFlags(jvmOptions).env(env).outputTo(log).start().process();
     }
 
     /**

@@ -35,8 +35,9 @@ import java.util.regex.Pattern;
  * @param s3Bucket         {@code TIMBRE_S3_BUCKET}, default bucket of uploads (required)
  * @param allowedBuckets   {@code TIMBRE_ALLOWED_BUCKETS} (comma-separated) plus {@code s3Bucket}: the only
  *                         buckets a message's {@code s3_bucket} may name
- * @param awsRegion        {@code AWS_REGION}; required unless an endpoint override is set, then {@code us-east-1}
- *                         when unset (local runs against embedded servers; {@link AwsEnvironment})
+ * @param awsRegion        {@code AWS_REGION}; required (by {@link #awsRegion()}, when an AWS client is built) unless
+ *                         an endpoint override is set, then {@code us-east-1} when unset (local runs against
+ *                         embedded servers; {@link AwsEnvironment}); null while not set
  * @param s3Endpoint       {@code AWS_ENDPOINT_URL_S3}, else {@code AWS_ENDPOINT_URL}; empty = the real AWS
  *                         endpoint
  * @param sqsEndpoint      {@code AWS_ENDPOINT_URL_SQS}, else {@code AWS_ENDPOINT_URL}
@@ -99,7 +100,7 @@ public record TimbreConfig(
         Objects.requireNonNull(dbPassword, "dbPassword");
         Objects.requireNonNull(s3Bucket, "s3Bucket");
         allowedBuckets = Set.copyOf(allowedBuckets);
-        Objects.requireNonNull(awsRegion, "awsRegion");
+        // awsRegion may be null: not set against real AWS; awsRegion() refuses it where AWS is called
         Objects.requireNonNull(s3Endpoint, "s3Endpoint");
         Objects.requireNonNull(sqsEndpoint, "sqsEndpoint");
         Objects.requireNonNull(queueUrl, "queueUrl");
@@ -118,6 +119,21 @@ public record TimbreConfig(
         if (workerThreads < 1 || maxReceives < 1) {
             throw new InvalidConfigException("workerThreads and maxReceives must be at least 1");
         }
+    }
+
+    /**
+     * {@code AWS_REGION}, for the AWS clients (S3, SQS). Read when a client is built, so that the commands that only
+     * talk to the database run without it.
+     *
+     * @throws InvalidConfigException when it is not set and no endpoint override is in force
+     */
+    @Override
+    public String awsRegion() {
+        if (awsRegion == null) {
+            throw new InvalidConfigException("AWS_REGION is required but not set (only with an endpoint override, "
+                    + "AWS_ENDPOINT_URL, is it " + AwsEnvironment.LOCAL_REGION + " by default)");
+        }
+        return awsRegion;
     }
 
     /**
@@ -170,8 +186,14 @@ public record TimbreConfig(
 
         Optional<URI> s3Endpoint = AwsEnvironment.endpoint(in, "AWS_ENDPOINT_URL_S3");
         Optional<URI> sqsEndpoint = AwsEnvironment.endpoint(in, "AWS_ENDPOINT_URL_SQS");
-        // AWS_REGION: required against real AWS, us-east-1 by default only against local servers
-        String region = AwsEnvironment.region(in, s3Endpoint.isPresent() || sqsEndpoint.isPresent());
+        // AWS_REGION: required against real AWS, us-east-1 by default only against local servers. Required when an
+        // AWS client is built (awsRegion()), not here: status, similar and migrate only talk to the database.
+        String region;
+        try {
+            region = AwsEnvironment.region(in, s3Endpoint.isPresent() || sqsEndpoint.isPresent());
+        } catch (ConfigException notSet) {
+            region = null;
+        }
         Optional<URI> queueUrl = in.optional("TIMBRE_QUEUE_URL", EnvReader::httpUrl);
         Optional<URI> dlqUrl = in.optional("TIMBRE_DLQ_URL", EnvReader::httpUrl);
 
@@ -219,7 +241,7 @@ public record TimbreConfig(
                 + ", dbPassword=" + dbPassword.map(p -> "****").orElse("<none>")
                 + ", s3Bucket=" + s3Bucket
                 + ", allowedBuckets=" + allowedBuckets
-                + ", awsRegion=" + Redaction.url(awsRegion)
+                + ", awsRegion=" + (awsRegion == null ? "(not set)" : Redaction.url(awsRegion))
                 + ", s3Endpoint=" + s3Endpoint.map(TimbreConfig::shown).orElse("<aws>")
                 + ", sqsEndpoint=" + sqsEndpoint.map(TimbreConfig::shown).orElse("<aws>")
                 + ", queueUrl=" + queueUrl.map(TimbreConfig::shown).orElse("<none>")

@@ -1,4 +1,4 @@
--- The job table (DESIGN §3). Rows are inserted PENDING by the submitter; the workers move them with
+-- The job table (docs/architecture.md §4). Rows are inserted PENDING by the submitter; the workers move them with
 -- conditional single-statement updates (dev.timbre.job.PostgresJobStore).
 CREATE TABLE voice_processing_jobs (
     id          uuid        PRIMARY KEY,

@@ -1,4 +1,4 @@
--- The Postgres embedding store (DESIGN §4): the same contract as the Qdrant collection, for local runs and
+-- The Postgres embedding store (docs/architecture.md §5): the same contract as the Qdrant collection, for local runs and
 -- small deployments. One row per point; point id = job id, so a redelivered job overwrites its own row.
 -- No foreign key to voice_processing_jobs: like a Qdrant point, an embedding outlives its job row.
 CREATE TABLE voice_embeddings (

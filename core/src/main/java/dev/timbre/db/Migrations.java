@@ -1,5 +1,10 @@
 package dev.timbre.db;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -28,6 +33,16 @@ public final class Migrations {
 
     private static final Logger log = LoggerFactory.getLogger(Migrations.class);
 
+    /**
+     * Applied migrations whose file changed in a comment only, by version: the checksum Flyway stored for the old
+     * file → the checksum of today's. The first comment lines of V1 and V2 once cited an outside design note; they
+     * now cite docs/architecture.md. Flyway's checksum covers comments, so without this every database migrated
+     * before would fail validation. Only these exact old values are rewritten: any other edit still fails.
+     */
+    static final Map<String, int[]> COMMENT_ONLY_CHANGES = Map.of(
+            "1", new int[] {-1366527592, -1697134576},
+            "2", new int[] {-544138544, 626862445});
+
     private Migrations() {
     }
 
@@ -49,12 +64,40 @@ public final class Migrations {
                 .validateMigrationNaming(true)
                 .load();
         try {
+            acceptCommentOnlyChanges(dataSource, flyway.getConfiguration().getTable());
             MigrateResult result = flyway.migrate();
             log.info("database schema migrated: applied={} version={}", result.migrationsExecuted,
                     result.targetSchemaVersion == null ? result.initialSchemaVersion : result.targetSchemaVersion);
             return result.migrationsExecuted;
         } catch (FlywayException e) {
             throw new IllegalStateException("database migration failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rewrites the stored checksums of {@link #COMMENT_ONLY_CHANGES} (idempotent; nothing on a new database). */
+    private static void acceptCommentOnlyChanges(DataSource dataSource, String historyTable) {
+        try (Connection c = dataSource.getConnection()) {
+            try (ResultSet tables = c.getMetaData().getTables(null, c.getSchema(), historyTable, null)) {
+                if (!tables.next()) {
+                    return; // a new database: Flyway creates the history with today's checksums
+                }
+            }
+            String sql = "UPDATE \"" + historyTable.replace("\"", "\"\"")
+                    + "\" SET checksum = ? WHERE version = ? AND checksum = ?";
+            try (PreparedStatement update = c.prepareStatement(sql)) {
+                for (Map.Entry<String, int[]> change : COMMENT_ONLY_CHANGES.entrySet()) {
+                    update.setInt(1, change.getValue()[1]);
+                    update.setString(2, change.getKey());
+                    update.setInt(3, change.getValue()[0]);
+                    if (update.executeUpdate() > 0) {
+                        log.info("schema history: V{} changed in a comment only; stored checksum updated",
+                                change.getKey());
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("database migration failed: reading the schema history: "
+                    + e.getMessage(), e);
         }
     }
 }

@@ -40,6 +40,44 @@ class MigrationsTest {
     }
 
     @Test
+    void aDatabaseMigratedBeforeTheCommentOnlyEditsStillMigratesButOtherEditsFailValidation() throws Exception {
+        try (TestDatabase db = TestDatabase.createEmpty()) {
+            Migrations.migrate(db.dataSource());
+            // given: the schema history as the files of an earlier release left it (their checksums before the
+            // first comment line of V1 and V2 was rewritten)
+            setChecksum(db, "1", -1366527592);
+            setChecksum(db, "2", -544138544);
+
+            // when / then: validation passes and the history now holds today's checksums
+            assertEquals(0, Migrations.migrate(db.dataSource()));
+            assertEquals(Migrations.COMMENT_ONLY_CHANGES.get("1")[1], checksum(db, "1"));
+            assertEquals(Migrations.COMMENT_ONLY_CHANGES.get("2")[1], checksum(db, "2"));
+
+            // and any other checksum (a real edit of an applied migration) still fails
+            setChecksum(db, "1", 12345);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> Migrations.migrate(db.dataSource()));
+            assertTrue(e.getMessage().contains("checksum") || e.getMessage().contains("validation"), e.getMessage());
+        }
+    }
+
+    private static void setChecksum(TestDatabase db, String version, int checksum) throws Exception {
+        try (Connection c = db.dataSource().getConnection()) {
+            c.createStatement().executeUpdate("UPDATE flyway_schema_history SET checksum = " + checksum
+                    + " WHERE version = '" + version + "'");
+        }
+    }
+
+    private static int checksum(TestDatabase db, String version) throws Exception {
+        try (Connection c = db.dataSource().getConnection();
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT checksum FROM flyway_schema_history WHERE version = '" + version + "'")) {
+            assertTrue(rs.next());
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
     void everyMigrationInInfraDbIsPackagedOnTheClasspath() throws IOException {
         // Surefire runs in core/; the SQL source of truth is ../infra/db
         Path infraDb = Path.of("..", "infra", "db");

@@ -7,8 +7,8 @@ import dev.timbre.db.Migrations;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code timbre migrate}: applies the versioned migrations of {@code infra/db/} (packaged in the jar). */
 @Command(name = "migrate", mixinStandardHelpOptions = true,

@@ -8,7 +8,6 @@ import dev.timbre.tone.ToneColorExtractor;
 import dev.timbre.tone.TorchEngine;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -21,9 +21,6 @@ import dev.timbre.store.QdrantEmbeddingStore;
 import dev.timbre.testing.FakeQdrant;
 import dev.timbre.testing.TestDatabase;
 import dev.timbre.tone.ToneColorExtractor;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.sqs.SqsClient;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -41,6 +38,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
  * End-to-end worker throughput: jobs/s for 10 s clips through the real pipeline (S3Proxy, Postgres

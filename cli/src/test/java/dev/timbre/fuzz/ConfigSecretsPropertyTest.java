@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.timbre.testsupport.ChildJvm;
 import dev.timbre.config.DatabaseSecretReader;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.local.EmbeddedS3;
 import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

@@ -3,10 +3,6 @@ package dev.timbre.pipeline;
 import dev.timbre.job.JobMessage;
 import dev.timbre.job.JobMessageParser;
 import dev.timbre.job.PoisonMessageException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +19,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs one batch of delivered messages on the {@link WorkerPool} and says, per message, whether it is

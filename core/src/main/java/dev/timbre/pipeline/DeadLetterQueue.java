@@ -1,11 +1,10 @@
 package dev.timbre.pipeline;
 
+import java.util.Map;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 import software.amazon.awssdk.services.sqs.model.SendMessageRequest;
-
-import java.util.Map;
 
 /**
  * Moves poison messages to the dead-letter queue at once (docs/architecture.md §6), with the reason as the message attribute

@@ -13,13 +13,12 @@ import dev.timbre.source.AudioSource;
 import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.StoredEmbedding;
 import dev.timbre.tone.Extraction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One job end to end (docs/architecture.md §1, §4, §6): pick up the row, read the audio, extract the embedding, upsert the

@@ -1,7 +1,5 @@
 package dev.timbre.pipeline;
 
-import org.slf4j.MDC;
-
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -13,6 +11,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.MDC;
 
 /**
  * The fixed pool of platform worker threads that run jobs (docs/architecture.md §7). One per container (Lambda) or process

@@ -8,11 +8,14 @@ import dev.timbre.job.JobMessageParser;
 import dev.timbre.job.JobStore;
 import dev.timbre.job.PostgresJobStore;
 import dev.timbre.job.TransientJobException;
-import dev.timbre.source.AudioSource;
 import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.EmbeddingStores;
 import dev.timbre.tone.ToneColorExtractor;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -20,11 +23,6 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.SqsClientBuilder;
-
-import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Map;
 
 /**
  * Everything a worker host holds for its whole life (docs/architecture.md §7): configuration, connection pool, S3 and SQS

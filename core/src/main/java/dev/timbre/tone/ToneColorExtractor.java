@@ -5,9 +5,6 @@ import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.LoadedAudio;
 import dev.timbre.tone.checkpoint.CheckpointException;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -17,6 +14,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OpenVoice {@code ToneColorConverter.extract_se} for one converter directory: the facade the pipeline, the

@@ -1,8 +1,8 @@
 package dev.timbre.store;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
-import java.net.URI;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.qdrant.QdrantContainer;

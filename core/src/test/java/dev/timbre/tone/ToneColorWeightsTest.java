@@ -1,11 +1,11 @@
 package dev.timbre.tone;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
 import dev.timbre.tone.checkpoint.Tensor;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class ToneColorWeightsTest {
 

@@ -9,12 +9,11 @@ import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.PipelineMetrics;
 import dev.timbre.pipeline.QueueMessage;
 import dev.timbre.pipeline.WorkerRuntime;
-import org.slf4j.MDC;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.slf4j.MDC;
 
 /**
  * The Lambda entry point: an SQS batch in, the records to redeliver out (partial batch response; the event

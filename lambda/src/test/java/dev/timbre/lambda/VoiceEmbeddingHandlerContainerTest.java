@@ -1,5 +1,8 @@
 package dev.timbre.lambda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.job.JobStatus;
@@ -7,8 +10,6 @@ import dev.timbre.pipeline.PipelineHarness;
 import dev.timbre.pipeline.SqsEvents;
 import dev.timbre.testing.ChildProcess;
 import dev.timbre.testing.NativeStderrNoise;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The handler as the Lambda runtime builds it: no-argument constructor in a fresh JVM whose environment is a

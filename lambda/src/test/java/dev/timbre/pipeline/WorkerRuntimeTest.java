@@ -1,5 +1,9 @@
 package dev.timbre.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
@@ -9,17 +13,12 @@ import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.LocalContext;
 import dev.timbre.testing.FakeQdrant;
 import dev.timbre.tone.ToneColorExtractor;
-import org.junit.jupiter.api.Test;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The production wiring: {@link WorkerRuntime} built from an environment map exactly as a Lambda container or

@@ -5,11 +5,10 @@ import dev.timbre.common.health.HealthServer;
 import dev.timbre.config.InvalidConfigException;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.pipeline.WorkerRuntime;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.time.Clock;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code ./timbre worker}: the ECS host. Reads the configuration, builds the runtime once, serves

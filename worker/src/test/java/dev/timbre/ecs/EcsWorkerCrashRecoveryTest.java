@@ -1,5 +1,8 @@
 package dev.timbre.ecs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.timbre.job.JobStore;
 import dev.timbre.job.PostgresJobStore;
 import dev.timbre.local.EmbeddedS3;
@@ -10,11 +13,6 @@ import dev.timbre.local.WavWriter;
 import dev.timbre.testing.JobInvariant;
 import dev.timbre.testing.TestDatabase;
 import dev.timbre.testing.WorkerProcess;
-import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,9 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
  * The ECS worker as a real separate process, killed with SIGKILL half-way through a queue of 100 jobs and

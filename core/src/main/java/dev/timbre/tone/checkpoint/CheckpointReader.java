@@ -1,5 +1,7 @@
 package dev.timbre.tone.checkpoint;
 
+import dev.timbre.tone.checkpoint.RestrictedUnpickler.StorageRef;
+import dev.timbre.tone.checkpoint.RestrictedUnpickler.TensorRef;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -24,9 +26,6 @@ import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-
-import dev.timbre.tone.checkpoint.RestrictedUnpickler.StorageRef;
-import dev.timbre.tone.checkpoint.RestrictedUnpickler.TensorRef;
 
 /**
  * Reads tensors from a {@code torch.save} checkpoint in the zip format (torch ≥ 1.6 default): one

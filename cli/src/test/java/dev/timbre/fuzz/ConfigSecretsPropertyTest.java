@@ -1,5 +1,9 @@
 package dev.timbre.fuzz;
 
+import static dev.timbre.testsupport.SecretsManagerPasswords.assertNoSecret;
+import static dev.timbre.testsupport.SecretsManagerPasswords.encoded;
+import static dev.timbre.testsupport.SecretsManagerPasswords.password;
+import static dev.timbre.testsupport.SecretsManagerPasswords.randomText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +15,6 @@ import dev.timbre.local.EmbeddedS3;
 import dev.timbre.pipeline.PipelineHarness;
 import dev.timbre.testsupport.ChildJvm;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,14 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
  * §3).
  */
 class ConfigSecretsPropertyTest {
-
-    /** Secrets Manager GetRandomPassword's default alphabet (no space): letters, digits and 32 punctuation marks. */
-    static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-            + "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-    /** Characters that break a URL's user-info unless percent-encoded. */
-    static final String URL_BREAKERS = "^#%/@:?&[]\\`{}|\"<> ".strip();
-    /** No piece of a secret this long may appear (a chance 6-character match of random text is ~1e-12). */
-    static final int WINDOW = 6;
 
     private enum Kind { URL, SECRET, PLAIN }
 
@@ -299,27 +293,6 @@ class ConfigSecretsPropertyTest {
         return scheme + "://timbre:" + pw + "@" + host + port + path;
     }
 
-    /** A password as GetRandomPassword makes them: 12..40 characters of the default alphabet, often a URL breaker. */
-    static String password(Random r) {
-        StringBuilder s = new StringBuilder(randomText(r, 12 + r.nextInt(29)));
-        if (r.nextBoolean()) {
-            s.setCharAt(r.nextInt(s.length()), URL_BREAKERS.charAt(r.nextInt(URL_BREAKERS.length())));
-        }
-        return s.toString();
-    }
-
-    static String randomText(Random r, int length) {
-        StringBuilder s = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            s.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
-        }
-        return s.toString();
-    }
-
-    static String encoded(String password) {
-        return URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
     // ------------------------------------------------------------------------------------------ checks
 
     private interface Reading {
@@ -334,23 +307,6 @@ class ConfigSecretsPropertyTest {
             errors.incrementAndGet();
             Fuzz.assertOneLine("configuration error", e.getMessage(), 2000);
             return e.getMessage();
-        }
-    }
-
-    /** No secret, as written or percent-encoded, nor any {@value #WINDOW}-character piece of it, is in {@code text}. */
-    static void assertNoSecret(String where, String text, List<String> secrets) {
-        for (String secret : secrets) {
-            for (String form : List.of(secret, encoded(secret))) {
-                int window = Math.min(WINDOW, form.length());
-                for (int i = 0; i + window <= form.length(); i++) {
-                    String piece = form.substring(i, i + window);
-                    int at = text.indexOf(piece);
-                    if (at >= 0) {
-                        throw new AssertionError(where + ": shows \"" + piece + "\" of the secret \"" + secret
-                                + "\" in: " + text);
-                    }
-                }
-            }
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.timbre.bridge.config;
 
+import static dev.timbre.testsupport.SecretsManagerPasswords.assertNoSecret;
+import static dev.timbre.testsupport.SecretsManagerPasswords.encoded;
+import static dev.timbre.testsupport.SecretsManagerPasswords.password;
+import static dev.timbre.testsupport.SecretsManagerPasswords.randomText;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,8 +12,6 @@ import com.rabbitmq.client.ConnectionFactory;
 import dev.timbre.bridge.testing.BridgeProcess;
 import dev.timbre.common.config.ConfigException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,11 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfigSecretsPropertyTest {
 
-    /** Secrets Manager GetRandomPassword's default alphabet (no space): letters, digits and 32 punctuation marks. */
-    static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-            + "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-    static final String URL_BREAKERS = "^#%/@:?&[]\\`{}|\"<>";
-    static final int WINDOW = 6;
     static final int TRIES = Integer.getInteger("timbre.fuzz.tries", 4000);
     static final long SEED = Long.getLong("timbre.fuzz.seed", 20261129L);
 
@@ -224,39 +221,4 @@ class ConfigSecretsPropertyTest {
         return scheme + "://bridge:" + pw + "@" + host + port + path;
     }
 
-    static String password(Random r) {
-        StringBuilder s = new StringBuilder(randomText(r, 12 + r.nextInt(29)));
-        if (r.nextBoolean()) {
-            s.setCharAt(r.nextInt(s.length()), URL_BREAKERS.charAt(r.nextInt(URL_BREAKERS.length())));
-        }
-        return s.toString();
-    }
-
-    static String randomText(Random r, int length) {
-        StringBuilder s = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            s.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
-        }
-        return s.toString();
-    }
-
-    static String encoded(String password) {
-        return URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    /** No secret, as written or percent-encoded, nor any {@value #WINDOW}-character piece of it, is in {@code text}. */
-    static void assertNoSecret(String where, String text, List<String> secrets) {
-        for (String secret : secrets) {
-            for (String form : List.of(secret, encoded(secret))) {
-                int window = Math.min(WINDOW, form.length());
-                for (int i = 0; i + window <= form.length(); i++) {
-                    String piece = form.substring(i, i + window);
-                    if (text.contains(piece)) {
-                        throw new AssertionError(where + ": shows \"" + piece + "\" of the secret \"" + secret
-                                + "\" in: " + text);
-                    }
-                }
-            }
-        }
-    }
 }

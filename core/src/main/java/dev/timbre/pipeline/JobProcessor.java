@@ -214,7 +214,7 @@ public final class JobProcessor {
      *         be marked (then the message is redriven to the DLQ and stays recoverable there: {@code ./timbre reconcile})
      */
     public java.util.Optional<JobOutcome> giveUp(JobMessage job, int receiveCount, String reason) {
-        if (receiveCount < maxReceives) {
+        if (!isLastReceive(receiveCount)) {
             return java.util.Optional.empty();
         }
         String finalError = "gave up after " + receiveCount + " attempts: " + oneLine(reason);
@@ -249,7 +249,7 @@ public final class JobProcessor {
     }
 
     private JobOutcome transientFailure(JobMessage job, int receiveCount, String error, Throwable unexpected) {
-        if (receiveCount >= maxReceives) {
+        if (isLastReceive(receiveCount)) {
             String finalError = "gave up after " + receiveCount + " attempts: " + error;
             try {
                 markFailed(job, finalError);

@@ -56,6 +56,16 @@ public final class AudioLoader {
     }
 
     /**
+     * Decodes one encoded file without mixing or resampling, with the same checks and limits as
+     * {@link #load(byte[], int)}: the input of OpenVoice's get-se path.
+     *
+     * @throws InvalidAudioException if the audio is undecodable, unsupported or out of limits
+     */
+    public OriginalAudio loadOriginal(byte[] encoded) {
+        throw new UnsupportedOperationException("not built yet");
+    }
+
+    /**
      * Decodes, mixes to mono, validates and resamples.
      *
      * @param encoded    the file's bytes (not modified, not retained)

@@ -117,6 +117,20 @@ public final class ToneColorExtractor implements AutoCloseable {
     }
 
     /**
+     * Decodes, checks and embeds one encoded file the way {@code mode} says: {@link SeMode#EXTRACT_SE} is
+     * {@link #extract(byte[])}; {@link SeMode#GET_SE} is OpenVoice's {@code get_se} with voice activity detection.
+     *
+     * @throws dev.timbre.audio.InvalidAudioException if the audio is unusable; {@link TooLittleSpeechException} when
+     *                                                get-se keeps too little speech
+     */
+    public Extraction extract(byte[] encodedAudio, SeMode mode) {
+        return switch (mode) {
+            case EXTRACT_SE -> extract(encodedAudio);
+            case GET_SE -> throw new UnsupportedOperationException("get-se is not built yet");
+        };
+    }
+
+    /**
      * The embedding of mono samples already at {@link #sampleRate()}.
      *
      * @param samplesAtModelRate at least 385 finite samples

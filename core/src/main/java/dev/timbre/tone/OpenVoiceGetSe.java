@@ -47,16 +47,26 @@ public final class OpenVoiceGetSe {
      */
     public Extraction extract(byte[] encodedAudio, SpeechDetector detector) {
         OriginalAudio original = audioLoader.loadOriginal(encodedAudio);
-        List<double[]> segments = detector.speechSegments(FfmpegMono16k.convert(original));
-        Split split = split(PydubAudio.of(original), segments);
+        return extract(original, detector.speechSegments(FfmpegMono16k.convert(original)));
+    }
+
+    /**
+     * Steps 2 to 4, on the segments the VAD found.
+     *
+     * @param segmentsSeconds {@code [start, end]} pairs in seconds ({@link SpeechDetector#speechSegments})
+     * @throws TooLittleSpeechException when less than 5 s of speech is kept (no part)
+     */
+    public Extraction extract(OriginalAudio original, List<double[]> segmentsSeconds) {
+        Split split = split(PydubAudio.of(original), segmentsSeconds);
         List<float[]> embeddings = new ArrayList<>(split.parts().size());
         for (PydubAudio part : split.parts()) {
+            // librosa.load(part, sr=22050): mean of the channels, then resampy kaiser_best
             embeddings.add(embedder.apply(resampler.resample(part.mono(), part.sampleRate(), modelRate)));
         }
         List<Double> splitSeconds = split.parts().stream().map(PydubAudio::durationSeconds).toList();
         return new Extraction(ToneColorExtractor.mean(embeddings), original.durationSeconds(),
                 original.sampleRate(), SeMode.GET_SE,
-                Optional.of(new SpeechSummary(segments, split.keptSeconds(), splitSeconds)));
+                Optional.of(new SpeechSummary(segmentsSeconds, split.keptSeconds(), splitSeconds)));
     }
 
     /** The parts {@code split_audio_vad} writes, before they are read back. */

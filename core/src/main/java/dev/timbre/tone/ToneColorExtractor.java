@@ -265,6 +265,11 @@ public final class ToneColorExtractor implements AutoCloseable {
         return weights;
     }
 
+    /** The get-se chain, for tests that feed it segments of their own. */
+    OpenVoiceGetSe getSeChain() {
+        return getSe;
+    }
+
     /** Converters created so far, one per thread that has used this extractor. */
     int convertersCreated() {
         return created.size();

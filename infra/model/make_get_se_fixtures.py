@@ -39,6 +39,7 @@ import argparse
 import ast
 import contextlib
 import glob
+import hashlib
 import importlib.machinery
 import importlib.util
 import io
@@ -330,6 +331,11 @@ def main():
         result = run_get_se(se_extractor, converter, path)
         entry = {"file": name, "about": about, "rate": rate, "channels": channels,
                  "duration_s": info.frames / info.samplerate}
+        # the VAD's input, as whisper.load_audio has ffmpeg write it (for FfmpegMono16k's bit-exactness)
+        pcm = subprocess.run(["ffmpeg", "-nostdin", "-threads", "0", "-i", path, "-f", "s16le", "-ac", "1",
+                              "-acodec", "pcm_s16le", "-ar", "16000", "-"], capture_output=True, check=True).stdout
+        entry["pcm16k_samples"] = len(pcm) // 2
+        entry["pcm16k_sha256"] = hashlib.sha256(pcm).hexdigest()
         entry.update(result)
         entries.append(entry)
         print(name, len(result["segments_s"]), "segments, kept", result["kept_s"],

@@ -3,8 +3,11 @@ package dev.timbre.tone;
 import dev.timbre.audio.AudioLimits;
 import dev.timbre.audio.AudioLoader;
 import dev.timbre.audio.LoadedAudio;
+import dev.timbre.audio.Resampler;
+import dev.timbre.audio.ResamplingFilter;
 import dev.timbre.tone.checkpoint.CheckpointException;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
+import dev.timbre.vad.SpeechDetector;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -14,6 +17,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,15 +49,25 @@ public final class ToneColorExtractor implements AutoCloseable {
     private final AudioLoader audioLoader; // thread-safe, shared by all threads
     private final ThreadLocal<ToneColorConverter> converters = ThreadLocal.withInitial(this::newConverter);
     private final Set<ToneColorConverter> created = ConcurrentHashMap.newKeySet();
+    /** Opens a speech detector for get-se; null: this extractor does extract-se only. */
+    private final Supplier<? extends SpeechDetector> detectorFactory;
+    /** One detector per thread, like the converters, opened on the thread's first get-se. */
+    private final ThreadLocal<SpeechDetector> detectors = ThreadLocal.withInitial(this::newDetector);
+    private final Set<SpeechDetector> detectorsCreated = ConcurrentHashMap.newKeySet();
+    private final OpenVoiceGetSe getSe;
     /** Read: a call in flight. Write: close. Closing under the write lock never frees memory a call is using. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    private ToneColorExtractor(ToneColorWeights weights, Runnable releaseWeights, AudioLimits limits) {
+    private ToneColorExtractor(ToneColorWeights weights, Runnable releaseWeights, AudioLimits limits,
+                               Supplier<? extends SpeechDetector> detectorFactory) {
         this.weights = weights;
         this.releaseWeights = releaseWeights;
         this.limits = Objects.requireNonNull(limits, "limits");
         this.audioLoader = new AudioLoader(limits);
+        this.detectorFactory = detectorFactory;
+        this.getSe = new OpenVoiceGetSe(audioLoader, new Resampler(ResamplingFilter.KAISER_BEST),
+                weights.config().samplingRate(), samples -> converters.get().embed(samples));
     }
 
     /**
@@ -65,6 +79,17 @@ public final class ToneColorExtractor implements AutoCloseable {
      *                             or not a usable converter
      */
     public static ToneColorExtractor load(Path converterDir, AudioLimits limits) {
+        return load(converterDir, limits, null);
+    }
+
+    /**
+     * Like {@link #load(Path, AudioLimits)}, able to do get-se: each thread's first {@link SeMode#GET_SE} call opens
+     * a {@link SpeechDetector} from {@code detectorFactory}; {@link #close()} closes them all.
+     *
+     * @param detectorFactory opens one detector; null for an extractor that does extract-se only
+     */
+    public static ToneColorExtractor load(Path converterDir, AudioLimits limits,
+                                          Supplier<? extends SpeechDetector> detectorFactory) {
         Objects.requireNonNull(limits, "limits");
         Path key;
         try {
@@ -86,7 +111,7 @@ public final class ToneColorExtractor implements AutoCloseable {
             }
             shared.references++;
         }
-        return new ToneColorExtractor(shared.weights, shared::release, limits);
+        return new ToneColorExtractor(shared.weights, shared::release, limits, detectorFactory);
     }
 
     /**
@@ -94,8 +119,15 @@ public final class ToneColorExtractor implements AutoCloseable {
      * For tests and tools that build checkpoints in memory.
      */
     public static ToneColorExtractor fromCheckpoint(ConverterCheckpoint checkpoint, AudioLimits limits) {
+        return fromCheckpoint(checkpoint, limits, null);
+    }
+
+    /** {@link #fromCheckpoint(ConverterCheckpoint, AudioLimits)} able to do get-se (see {@link #load(Path,
+     * AudioLimits, Supplier)}). */
+    public static ToneColorExtractor fromCheckpoint(ConverterCheckpoint checkpoint, AudioLimits limits,
+                                                    Supplier<? extends SpeechDetector> detectorFactory) {
         ToneColorWeights owned = ToneColorWeights.from(checkpoint);
-        return new ToneColorExtractor(owned, owned::close, limits);
+        return new ToneColorExtractor(owned, owned::close, limits, detectorFactory);
     }
 
     private static ConverterCheckpoint readCheckpoint(Path dir) {
@@ -126,8 +158,28 @@ public final class ToneColorExtractor implements AutoCloseable {
     public Extraction extract(byte[] encodedAudio, SeMode mode) {
         return switch (mode) {
             case EXTRACT_SE -> extract(encodedAudio);
-            case GET_SE -> throw new UnsupportedOperationException("get-se is not built yet");
+            case GET_SE -> extractGetSe(encodedAudio);
         };
+    }
+
+    private Extraction extractGetSe(byte[] encodedAudio) {
+        if (detectorFactory == null) {
+            throw new IllegalStateException("this extractor was made without a speech detector: get-se needs one");
+        }
+        lifecycle.readLock().lock();
+        try {
+            ensureOpen();
+            return getSe.extract(encodedAudio, detectors.get());
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    private SpeechDetector newDetector() {
+        SpeechDetector detector = Objects.requireNonNull(detectorFactory.get(), "speech detector factory gave null");
+        detectorsCreated.add(detector);
+        log.debug("Opened speech detector for thread {}", Thread.currentThread().getName());
+        return detector;
     }
 
     /**
@@ -213,6 +265,11 @@ public final class ToneColorExtractor implements AutoCloseable {
         return weights;
     }
 
+    /** The get-se chain, for tests that feed it segments of their own. */
+    OpenVoiceGetSe getSeChain() {
+        return getSe;
+    }
+
     /** Converters created so far, one per thread that has used this extractor. */
     int convertersCreated() {
         return created.size();
@@ -242,6 +299,8 @@ public final class ToneColorExtractor implements AutoCloseable {
             closed = true;
             created.forEach(ToneColorConverter::close);
             created.clear();
+            detectorsCreated.forEach(SpeechDetector::close);
+            detectorsCreated.clear();
             releaseWeights.run();
         } finally {
             lifecycle.writeLock().unlock();

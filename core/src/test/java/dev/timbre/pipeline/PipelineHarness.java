@@ -100,7 +100,7 @@ public final class PipelineHarness implements AutoCloseable {
     }
 
     public BatchProcessor batches(WorkerPool pool, Embedder embedder, int maxReceives, String deadLetterUrl) {
-        JobProcessor processor = new JobProcessor(jobs, audio, store, embedder, maxReceives, metrics, Clock.systemUTC());
+        JobProcessor processor = new JobProcessor(jobs, audio, store, embedder, dev.timbre.tone.SeMode.EXTRACT_SE, maxReceives, metrics, Clock.systemUTC());
         return new BatchProcessor(pool, new JobMessageParser(), processor,
                 new DeadLetterQueue(sqsClient, deadLetterUrl), metrics, Clock.systemUTC());
     }

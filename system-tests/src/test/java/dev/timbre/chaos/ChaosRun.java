@@ -442,6 +442,7 @@ public final class ChaosRun {
         env.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
         env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
         env.put("TIMBRE_WORKER_THREADS", "1");
+        env.put("TIMBRE_SE_MODE", "extract-se"); // synthetic clips, not speech
         env.put("TIMBRE_LOG_FORMAT", "json");
         return env;
     }

@@ -12,6 +12,7 @@ import dev.timbre.local.VoiceSpec;
 import dev.timbre.local.VoiceSynth;
 import dev.timbre.local.WavWriter;
 import dev.timbre.store.StoredEmbedding;
+import dev.timbre.tone.SeMode;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -181,14 +182,14 @@ final class DemoCommand implements Callable<Integer> {
             for (int i = 0; i < clips; i++) {
                 VoiceSpec v = voices[i % voices.length];
                 byte[] wav = WavWriter.pcm16(synth.synthesize(v, seconds, 1000 + i), rate);
-                jobs.add(submitOne(stack, v.name(), wav, seconds, false));
+                jobs.add(submitOne(stack, v.name(), wav, seconds, false, SeMode.EXTRACT_SE));
             }
             console.printf(Locale.ROOT, "submitted %d synthetic clips of %.1f s (%d voices) via %s%n", clips, seconds,
                     Math.min(clips, voices.length), stack.publisherDescription());
         } else {
             for (Path p : audio) {
                 String voice = p.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-                jobs.add(submitOne(stack, voice, Files.readAllBytes(p), Double.NaN, false));
+                jobs.add(submitOne(stack, voice, Files.readAllBytes(p), Double.NaN, false, null));
             }
             console.printf(Locale.ROOT, "submitted %d files via %s%n", audio.size(), stack.publisherDescription());
         }
@@ -196,14 +197,18 @@ final class DemoCommand implements Callable<Integer> {
             byte[] corrupt = new byte[4096];
             new SplittableRandom(7).nextBytes(corrupt);
             System.arraycopy("RIFF".getBytes(StandardCharsets.US_ASCII), 0, corrupt, 0, 4);
-            jobs.add(submitOne(stack, "corrupt", corrupt, Double.NaN, true));
+            jobs.add(submitOne(stack, "corrupt", corrupt, Double.NaN, true, SeMode.EXTRACT_SE));
             console.println("submitted a corrupt file: it must end FAILED with a clear error");
         }
         return jobs;
     }
 
-    private DemoJob submitOne(LocalStack stack, String voice, byte[] bytes, double seconds, boolean expectFailure)
-            throws IOException {
+    /**
+     * @param mode the job's se_mode; null leaves it to TIMBRE_SE_MODE. The synthetic clips are not speech (the VAD
+     *             of get-se would keep nothing of them), so they are submitted as extract-se.
+     */
+    private DemoJob submitOne(LocalStack stack, String voice, byte[] bytes, double seconds, boolean expectFailure,
+                              SeMode mode) throws IOException {
         UUID id = UUID.randomUUID();
         String key = "uploads/" + id + ".audio";
         stack.upload(key, bytes);
@@ -212,6 +217,9 @@ final class DemoCommand implements Callable<Integer> {
         message.put("job_id", id.toString());
         message.put("voice_id", voice);
         message.put("s3_key", key);
+        if (mode != null) {
+            message.put("se_mode", mode.id());
+        }
         message.putObject("metadata").put("filename", voice + ".wav").put("source", "timbre demo");
         stack.publish(JSON.writeValueAsString(message));
         return new DemoJob(id, voice, key, seconds, expectFailure);

@@ -2,7 +2,9 @@ package dev.timbre.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.audio.AudioLimits;
+import dev.timbre.config.TimbreConfig;
 import dev.timbre.tone.Extraction;
+import dev.timbre.tone.SeMode;
 import dev.timbre.tone.ToneColorExtractor;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -53,6 +55,11 @@ final class ExtractCommand implements Callable<Integer> {
     @Option(names = "--max-seconds", paramLabel = "S", description = "Longest accepted recording (default: ${DEFAULT-VALUE}).")
     double maxSeconds = AudioLimits.DEFAULT.maxSeconds();
 
+    @Option(names = "--mode", paramLabel = "MODE", converter = SeModeConverter.class,
+            description = "get-se (OpenVoice's get_se: VAD, ~10 s parts, mean) or extract-se (the whole clip); "
+                    + "default: TIMBRE_SE_MODE, else get-se.")
+    SeMode mode;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Audio files.")
     List<Path> files;
 
@@ -61,16 +68,23 @@ final class ExtractCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         AudioLimits limits = new AudioLimits(maxBytes, maxSeconds);
+        SeMode seMode = mode != null ? mode : TimbreConfig.seModeFromEnv(System.getenv());
         List<Map<String, Object>> lines = new ArrayList<>();
         List<float[]> embeddings = new ArrayList<>();
         try (ToneColorExtractor extractor = ToneColorExtractor.load(converterDir, limits)) {
             for (Path file : files) {
-                Extraction x = extract(extractor, file, limits);
+                Extraction x = extract(extractor, file, limits, seMode);
                 embeddings.add(x.embedding());
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("file", file.toString());
                 line.put("duration_s", x.durationSeconds());
                 line.put("sample_rate_in", x.sampleRateIn());
+                line.put("se_mode", x.mode().id());
+                x.speech().ifPresent(speech -> {
+                    line.put("speech_segments_s", speech.segmentsSeconds());
+                    line.put("kept_s", speech.keptSeconds());
+                    line.put("split_s", speech.splitSeconds());
+                });
                 line.put("embedding", x.embedding());
                 lines.add(line);
             }
@@ -79,6 +93,7 @@ final class ExtractCommand implements Callable<Integer> {
         if (mean) {
             Map<String, Object> line = new LinkedHashMap<>();
             line.put("files", files.stream().map(Path::toString).toList());
+            line.put("se_mode", seMode.id());
             line.put("embedding", ToneColorExtractor.mean(embeddings));
             out.println(JSON.writeValueAsString(line));
         } else {
@@ -90,7 +105,8 @@ final class ExtractCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static Extraction extract(ToneColorExtractor extractor, Path file, AudioLimits limits) throws IOException {
+    private static Extraction extract(ToneColorExtractor extractor, Path file, AudioLimits limits, SeMode mode)
+            throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(file + ": no such file");
         }
@@ -101,7 +117,8 @@ final class ExtractCommand implements Callable<Integer> {
                     + limits.maxBytes() + " bytes");
         }
         try {
-            return extractor.extract(Files.readAllBytes(file));
+            // Too little speech (get-se) is an InvalidAudioException: BAD_INPUT, exit code 3, its one line
+            return extractor.extract(Files.readAllBytes(file), mode);
         } catch (RuntimeException e) {
             if (OneLineErrors.isBadInput(e)) {
                 throw new BadInputException(file + ": " + e.getMessage());

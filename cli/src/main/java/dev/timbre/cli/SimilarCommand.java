@@ -10,6 +10,7 @@ import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.EmbeddingStores;
 import dev.timbre.store.Neighbour;
 import dev.timbre.store.SimilarVoices;
+import dev.timbre.tone.SeMode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,11 @@ final class SimilarCommand implements Callable<Integer> {
     @Option(names = "--include-self", description = "Also list the voice itself.")
     boolean includeSelf;
 
+    @Option(names = "--mode", paramLabel = "MODE", converter = SeModeConverter.class,
+            description = "Compare only embeddings of this mode (get-se or extract-se; the two never mix); "
+                    + "default: TIMBRE_SE_MODE, else get-se.")
+    SeMode mode;
+
     @Override
     public Integer call() throws Exception {
         if (limit < 1 || limit > 1000) {
@@ -58,18 +64,20 @@ final class SimilarCommand implements Callable<Integer> {
         // Searching reads no audio: the upload bucket is irrelevant here but required by the shared config.
         env.putIfAbsent("TIMBRE_S3_BUCKET", "unused-by-similar");
         TimbreConfig config = TimbreConfig.fromEnv(env);
+        SeMode seMode = mode != null ? mode : config.seMode();
         try (HikariDataSource ds = DatabasePool.open(config.dbUrl(), config.dbUser(),
                 config.dbPassword().orElse(null), 2);
              EmbeddingStore store = EmbeddingStores.fromConfig(config, ds)) {
             List<Neighbour> nearest = new SimilarVoices(new JobQueries(ds), store)
-                    .nearest(voiceId, limit, includeSelf)
-                    .orElseThrow(() -> new BadInputException("voice " + voiceId + " has no completed embedding in "
-                            + store.collection()));
+                    .nearest(voiceId, limit, includeSelf, seMode)
+                    .orElseThrow(() -> new BadInputException("voice " + voiceId + " has no completed " + seMode.id()
+                            + " embedding in " + store.collection() + " (--mode chooses the mode)"));
             nearest.forEach(n -> {
                 ObjectNode line = JSON.createObjectNode();
                 line.put("voice_id", n.voiceId());
                 line.put("score", n.score());
                 line.put("job_id", n.jobId().toString());
+                line.put("se_mode", seMode.id());
                 spec.commandLine().getOut().println(line.toString());
             });
             spec.commandLine().getOut().flush();

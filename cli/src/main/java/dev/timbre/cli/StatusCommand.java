@@ -57,6 +57,8 @@ final class StatusCommand implements Callable<Integer> {
             out.put("attempts", r.attempts());
             out.put("deleted", r.deleted());
             out.put("error", r.error());
+            out.put("se_mode", r.seMode().map(m -> m.id()).orElse(null));
+            out.set("speech", r.speechJson() == null ? null : JSON.readTree(r.speechJson()));
             out.set("result", r.resultJson() == null ? null : JSON.readTree(r.resultJson()));
             out.put("created_at", String.valueOf(r.createdAt()));
             out.put("started_at", r.startedAt() == null ? null : r.startedAt().toString());

@@ -14,6 +14,7 @@ import dev.timbre.local.AmqpJobPublisher;
 import dev.timbre.local.JobPublisher;
 import dev.timbre.local.SqsJobPublisher;
 import dev.timbre.source.S3AudioSource;
+import dev.timbre.tone.SeMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -60,6 +61,11 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--voice", required = true, paramLabel = "ID", description = "The voice it belongs to (1..128 chars).")
     String voiceId;
 
+    @Option(names = "--mode", paramLabel = "MODE", converter = SeModeConverter.class,
+            description = "se_mode of the job: get-se or extract-se; default: none in the message, the worker's "
+                    + "TIMBRE_SE_MODE decides.")
+    SeMode mode;
+
     @Override
     public Integer call() throws Exception {
         if (voiceId.isEmpty() || voiceId.length() > 128) {
@@ -92,6 +98,9 @@ final class SubmitCommand implements Callable<Integer> {
         message.put("job_id", jobId.toString());
         message.put("voice_id", voiceId);
         message.put("s3_key", key);
+        if (mode != null) {
+            message.put("se_mode", mode.id());
+        }
         message.putObject("metadata").put("filename", file.getFileName().toString());
         String where = null;
         try (JobPublisher publisher = publisher(config, publishing)) {
@@ -118,6 +127,9 @@ final class SubmitCommand implements Callable<Integer> {
         out.put("job_id", jobId.toString());
         out.put("voice_id", voiceId);
         out.put("s3_key", key);
+        if (mode != null) {
+            out.put("se_mode", mode.id());
+        }
         out.put("published_to", where);
         spec.commandLine().getOut().println(out.toString());
         spec.commandLine().getOut().flush();

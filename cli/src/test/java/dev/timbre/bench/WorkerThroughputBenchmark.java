@@ -133,7 +133,7 @@ public final class WorkerThroughputBenchmark {
         }
 
         private JobProcessor processor() {
-            return new JobProcessor(jobStore, source, store, new ToneColorEmbedder(extractor), 5, metrics,
+            return new JobProcessor(jobStore, source, store, new ToneColorEmbedder(extractor), dev.timbre.tone.SeMode.EXTRACT_SE, 5, metrics,
                     Clock.systemUTC());
         }
 

@@ -62,7 +62,7 @@ class ExtractPeakMemoryTest {
         Path err = tmp.resolve(file.getFileName() + ".err");
         // the launcher's options: the engine flags and the serial collector
         ChildJvm.Result r = ChildJvm.main(ExtractWithPeakMemory.class).engineFlags().jvmFlags("-XX:+UseSerialGC")
-                .args("extract", "--converter", CONVERTER.toString(), file.toString()).outputTo(out, err)
+                .args("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), file.toString()).outputTo(out, err)
                 .run(Duration.ofSeconds(180));
         String stderr = Files.readString(err);
         int marker = stderr.lastIndexOf("VmHWM_KIB=");

@@ -61,7 +61,7 @@ class LauncherTest {
             Path a = wav(tmp, "a.wav", 11);
             Path b = wav(tmp, "b.wav", 12);
 
-            ChildProcess.Result r = timbre(Map.of(), "extract", "--converter", CONVERTER.toString(), a.toString(),
+            ChildProcess.Result r = timbre(Map.of(), "extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), a.toString(),
                     b.toString());
 
             assertEquals(0, r.exit(), r::describe);
@@ -76,7 +76,7 @@ class LauncherTest {
         void verboseLogsProgressToStderrAndLeavesStdoutAlone(@TempDir Path tmp) throws Exception {
             Path a = wav(tmp, "a.wav", 13);
 
-            ChildProcess.Result r = timbre(Map.of(), "extract", "--verbose", "--converter", CONVERTER.toString(),
+            ChildProcess.Result r = timbre(Map.of(), "extract", "--mode", "extract-se", "--verbose", "--converter", CONVERTER.toString(),
                     a.toString());
 
             assertEquals(0, r.exit(), r::describe);
@@ -93,7 +93,7 @@ class LauncherTest {
             Path bad = tmp.resolve("bad.wav");
             Files.write(bad, new byte[] {'R', 'I', 'F', 'F', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
 
-            ChildProcess.Result r = timbre(Map.of(), "extract", "--converter", CONVERTER.toString(), good.toString(),
+            ChildProcess.Result r = timbre(Map.of(), "extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), good.toString(),
                     bad.toString());
 
             assertEquals(ExitCodes.BAD_INPUT, r.exit(), r::describe);
@@ -104,7 +104,7 @@ class LauncherTest {
 
         @Test
         void aMissingArgumentIsAUsageErrorOnStderr() throws Exception {
-            ChildProcess.Result r = timbre(Map.of(), "extract", "--converter", CONVERTER.toString());
+            ChildProcess.Result r = timbre(Map.of(), "extract", "--mode", "extract-se", "--converter", CONVERTER.toString());
 
             assertEquals(ExitCodes.USAGE, r.exit(), r::describe);
             assertEquals("", r.stdout(), r::describe);

@@ -40,7 +40,7 @@ class TimbreCliTest {
             JsonNode clip = goldens.get("clips").get(1);
             Path file = FIXTURES.resolve(clip.get("file").asText());
 
-            Run r = run("extract", "--converter", CONVERTER.toString(), file.toString(), file.toString());
+            Run r = run("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), file.toString(), file.toString());
 
             assertEquals(0, r.exit(), r.err());
             String[] lines = r.out().strip().split("\n");
@@ -60,12 +60,13 @@ class TimbreCliTest {
         @Test
         void meanPrintsOneLineWithTheMeanOfTheFiles() throws Exception {
             JsonNode mean = JSON.readTree(FIXTURES.resolve("goldens.json").toFile()).get("mean");
-            String[] args = new String[3 + mean.get("files").size()];
+            String[] args = new String[4 + mean.get("files").size()];
             args[0] = "extract";
             args[1] = "--converter=" + CONVERTER;
             args[2] = "--mean";
+            args[3] = "--mode=extract-se"; // the goldens are extract_se of the whole clip
             for (int i = 0; i < mean.get("files").size(); i++) {
-                args[3 + i] = FIXTURES.resolve(mean.get("files").get(i).asText()).toString();
+                args[4 + i] = FIXTURES.resolve(mean.get("files").get(i).asText()).toString();
             }
 
             Run r = run(args);
@@ -86,7 +87,7 @@ class TimbreCliTest {
             Files.write(bad, new byte[] {'R', 'I', 'F', 'F', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
             Path good = FIXTURES.resolve("audio").resolve("voice_a_1.wav");
 
-            Run r = run("extract", "--converter", CONVERTER.toString(), good.toString(), bad.toString());
+            Run r = run("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), good.toString(), bad.toString());
 
             assertEquals(ExitCodes.BAD_INPUT, r.exit());
             assertEquals("", r.out(), "no half answer on stdout");
@@ -96,7 +97,7 @@ class TimbreCliTest {
 
         @Test
         void badCheckpointIsOneLineAndExitThree() {
-            Run r = run("extract", "--converter", FIXTURES.resolve("bad/missing_key").toString(),
+            Run r = run("extract", "--mode", "extract-se", "--converter", FIXTURES.resolve("bad/missing_key").toString(),
                     FIXTURES.resolve("audio/voice_a_1.wav").toString());
 
             assertEquals(ExitCodes.BAD_INPUT, r.exit());
@@ -106,14 +107,44 @@ class TimbreCliTest {
 
         @Test
         void missingFileIsBadInput() {
-            Run r = run("extract", "--converter", CONVERTER.toString(), "/nonexistent/x.wav");
+            Run r = run("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), "/nonexistent/x.wav");
             assertEquals(ExitCodes.BAD_INPUT, r.exit());
             assertTrue(r.err().contains("/nonexistent/x.wav: no such file"), r.err());
         }
 
         @Test
+        void extractSeLinesNameTheirModeAndCarryNoSpeechSummary() throws Exception {
+            Path file = FIXTURES.resolve("audio/voice_a_1.wav");
+
+            Run r = run("extract", "--mode=extract-se", "--converter", CONVERTER.toString(), file.toString());
+
+            assertEquals(0, r.exit(), r.err());
+            JsonNode line = JSON.readTree(r.out().strip());
+            assertEquals("extract-se", line.get("se_mode").asText());
+            for (String getSeOnly : new String[] {"speech_segments_s", "kept_s", "split_s"}) {
+                assertTrue(line.path(getSeOnly).isMissingNode(), getSeOnly + " in " + line);
+            }
+        }
+
+        @Test
+        void anUnknownModeIsAUsageErrorNamingTheAcceptedValues() {
+            for (String mode : new String[] {"vad", "GET_SE", "get_se", ""}) {
+                for (String[] args : new String[][] {
+                    {"extract", "--mode", mode, "--converter", CONVERTER.toString(), "x.wav"},
+                    {"submit", "--mode", mode, "x.wav", "--voice", "v"},
+                    {"similar", "--mode", mode, "alice"}}) {
+                    Run r = run(args);
+                    assertEquals(ExitCodes.USAGE, r.exit(), String.join(" ", args) + ": " + r.err());
+                    assertTrue(r.err().contains("--mode must be get-se or extract-se, was '" + mode + "'"),
+                            r.err());
+                    assertEquals("", r.out());
+                }
+            }
+        }
+
+        @Test
         void missingArgumentsAreAUsageError() {
-            Run r = run("extract", "--converter", CONVERTER.toString());
+            Run r = run("extract", "--mode", "extract-se", "--converter", CONVERTER.toString());
             assertEquals(ExitCodes.USAGE, r.exit());
         }
     }

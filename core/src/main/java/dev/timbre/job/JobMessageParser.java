@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import dev.timbre.tone.SeMode;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -120,7 +121,18 @@ public final class JobMessageParser {
             }
         });
         Map<String, Object> metadata = parseMetadata(root.get("metadata"));
-        return new JobMessage(jobId, voiceId, s3Key, bucket, metadata);
+        Optional<SeMode> seMode = optionalString(root, "se_mode").map(JobMessageParser::parseSeMode);
+        return new JobMessage(jobId, voiceId, s3Key, bucket, metadata, seMode);
+    }
+
+    // An unknown mode is poison, not a fallback to the default: embedding in a mode the producer did not ask for
+    // would put a vector into the wrong comparison group without anyone noticing.
+    private static SeMode parseSeMode(String raw) {
+        try {
+            return SeMode.fromId(raw);
+        } catch (IllegalArgumentException e) {
+            throw new PoisonMessageException("se_mode must be get-se or extract-se, was " + quote(raw));
+        }
     }
 
     private static UUID parseJobId(String raw) {

@@ -1,5 +1,6 @@
 package dev.timbre.job;
 
+import dev.timbre.tone.SeMode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,7 +27,7 @@ public final class PostgresJobStore implements JobStore {
     static final int MAX_ERROR_CHARS = 2000;
 
     private static final String COLUMNS = "id, voice_id, s3_key, status, attempts, result::text AS result, error, "
-            + "is_deleted, created_at, updated_at, started_at, finished_at";
+            + "is_deleted, created_at, updated_at, started_at, finished_at, se_mode, speech::text AS speech";
 
     /**
      * Longest a single statement may run, waiting for row locks included; then the driver cancels it (SQLSTATE
@@ -89,9 +90,12 @@ public final class PostgresJobStore implements JobStore {
         return update("completing job " + jobId,
                 "UPDATE voice_processing_jobs"
                         + " SET status = 'COMPLETED', result = ?::jsonb, error = NULL, finished_at = now(),"
-                        + " updated_at = now()"
+                        + " updated_at = now(),"
+                        // V4: the embedding's mode and the speech summary in their own columns, so that queries
+                        // need not parse results; a result without se_mode is a whole-clip embedding
+                        + " se_mode = coalesce(?::jsonb ->> 'se_mode', 'extract-se'), speech = ?::jsonb -> 'speech'"
                         + " WHERE id = ? AND status = 'PROCESSING' AND is_deleted = false",
-                resultJson, jobId) == 1;
+                resultJson, resultJson, resultJson, jobId) == 1;
     }
 
     /** Any state but COMPLETED becomes FAILED: a finished job is never overwritten by a late failure. */
@@ -216,7 +220,9 @@ public final class PostgresJobStore implements JobStore {
                 rs.getObject("created_at", OffsetDateTime.class),
                 rs.getObject("updated_at", OffsetDateTime.class),
                 rs.getObject("started_at", OffsetDateTime.class),
-                rs.getObject("finished_at", OffsetDateTime.class));
+                rs.getObject("finished_at", OffsetDateTime.class),
+                Optional.ofNullable(rs.getString("se_mode")).map(SeMode::fromId),
+                rs.getString("speech"));
     }
 
     /** Collapses whitespace runs (newlines included) and bounds the length. */

@@ -13,6 +13,8 @@ import dev.timbre.source.AudioSource;
 import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.StoredEmbedding;
 import dev.timbre.tone.Extraction;
+import dev.timbre.tone.SeMode;
+import dev.timbre.tone.SpeechSummary;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -53,16 +55,18 @@ public final class JobProcessor {
     private final AudioSource audio;
     private final EmbeddingStore embeddings;
     private final Embedder embedder;
+    private final SeMode defaultMode;
     private final int maxReceives;
     private final PipelineMetrics metrics;
     private final Clock clock;
 
     /**
+     * @param defaultMode the deployment's TIMBRE_SE_MODE: the mode of a job whose message names no {@code se_mode}
      * @param maxReceives the queue's maxReceiveCount (TIMBRE_MAX_RECEIVES): the receive on which a transient
      *                    failure becomes final
      */
     public JobProcessor(JobStore jobs, AudioSource audio, EmbeddingStore embeddings, Embedder embedder,
-                        int maxReceives, PipelineMetrics metrics, Clock clock) {
+                        SeMode defaultMode, int maxReceives, PipelineMetrics metrics, Clock clock) {
         if (maxReceives < 1) {
             throw new IllegalArgumentException("maxReceives must be at least 1, was " + maxReceives);
         }
@@ -70,6 +74,7 @@ public final class JobProcessor {
         this.audio = audio;
         this.embeddings = embeddings;
         this.embedder = embedder;
+        this.defaultMode = java.util.Objects.requireNonNull(defaultMode, "defaultMode");
         this.maxReceives = maxReceives;
         this.metrics = metrics;
         this.clock = clock;
@@ -122,13 +127,13 @@ public final class JobProcessor {
 
             byte[] encoded = audio.fetch(job.s3Bucket().orElse(null), job.s3Key());
             stages.lap("Fetch");
-            Extraction extraction = embedder.extract(encoded);
+            Extraction extraction = embedder.extract(encoded, modeOf(job));
             stages.lap("Extract");
 
             Instant processedAt = clock.instant();
             String model = embedder.modelId();
             embeddings.upsert(new StoredEmbedding(job.jobId(), job.voiceId(), extraction.embedding(), model,
-                    processedAt, extraction.durationSeconds()));
+                    processedAt, extraction.durationSeconds(), extraction.mode()));
             stages.lap("Store");
 
             boolean completed = jobs.complete(job.jobId(), resultJson(job, extraction, model, processedAt));
@@ -278,6 +283,11 @@ public final class JobProcessor {
         return new JobOutcome(Disposition.RETRY, error);
     }
 
+    /** The mode a job is embedded in: its message's {@code se_mode}, else the deployment's default. */
+    SeMode modeOf(JobMessage job) {
+        return job.modeOr(defaultMode);
+    }
+
     private String resultJson(JobMessage job, Extraction extraction, String model, Instant processedAt) {
         ObjectNode result = JSON.createObjectNode();
         result.put("message", "embedding stored");
@@ -291,7 +301,21 @@ public final class JobProcessor {
         ObjectNode audioNode = result.putObject("audio");
         audioNode.put("duration_s", extraction.durationSeconds());
         audioNode.put("sample_rate_in", extraction.sampleRateIn());
+        // se_mode and speech are also copied into their own columns by PostgresJobStore.complete (V4)
+        result.put("se_mode", extraction.mode().id());
+        extraction.speech().ifPresent(speech -> putSpeech(result.putObject("speech"), speech));
         return result.toString();
+    }
+
+    /** The speech summary as the job result, the status command and the extract command show it. */
+    public static void putSpeech(ObjectNode node, SpeechSummary speech) {
+        var segments = node.putArray("segments_s");
+        for (double[] segment : speech.segmentsSeconds()) {
+            segments.addArray().add(segment[0]).add(segment[1]);
+        }
+        node.put("kept_s", speech.keptSeconds());
+        var splits = node.putArray("split_s");
+        speech.splitSeconds().forEach(splits::add);
     }
 
     /** Errors are stored and shown as one line; a multi-line message would break the contract of docs/architecture.md §4. */
@@ -336,6 +360,7 @@ public final class JobProcessor {
             }
             event.addKeyValue("total_ms", totalMillis())
                     .addKeyValue("duration_s", extraction.durationSeconds())
+                    .addKeyValue("se_mode", extraction.mode().id())
                     .log(message);
         }
     }

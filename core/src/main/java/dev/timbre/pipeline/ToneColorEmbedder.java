@@ -1,6 +1,7 @@
 package dev.timbre.pipeline;
 
 import dev.timbre.tone.Extraction;
+import dev.timbre.tone.SeMode;
 import dev.timbre.tone.ToneColorExtractor;
 
 /**
@@ -16,8 +17,8 @@ public final class ToneColorEmbedder implements Embedder {
     }
 
     @Override
-    public Extraction extract(byte[] encodedAudio) {
-        return extractor.extract(encodedAudio);
+    public Extraction extract(byte[] encodedAudio, SeMode mode) {
+        return extractor.extract(encodedAudio, mode);
     }
 
     @Override

@@ -107,7 +107,7 @@ public final class WorkerRuntime implements AutoCloseable {
             owned.push(pool);
 
             PipelineMetrics metrics = new PipelineMetrics(System.out, METRICS_NAMESPACE, service, Clock.systemUTC());
-            JobProcessor processor = new JobProcessor(jobs, audio, store, new ToneColorEmbedder(extractor),
+            JobProcessor processor = new JobProcessor(jobs, audio, store, new ToneColorEmbedder(extractor), config.seMode(),
                     config.maxReceives(), metrics, Clock.systemUTC());
             BatchProcessor batches = new BatchProcessor(pool, new JobMessageParser(), processor,
                     new DeadLetterQueue(sqs, dlqUrl), metrics, Clock.systemUTC());

@@ -1,5 +1,6 @@
 package dev.timbre.store;
 
+import dev.timbre.tone.SeMode;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -11,7 +12,7 @@ import java.util.UUID;
  */
 public interface EmbeddingStore extends AutoCloseable {
 
-    /** Creates the collection / table and the voice_id index if missing. Idempotent. */
+    /** Creates the collection / table and the voice_id and se_mode indexes if missing. Idempotent. */
     void ensureReady();
 
     /** Writes and waits until the write is applied (Qdrant: wait=true, status Completed). */
@@ -25,8 +26,12 @@ public interface EmbeddingStore extends AutoCloseable {
      */
     void delete(UUID pointId);
 
-    /** The k nearest points by cosine similarity, best first. */
-    List<Neighbour> nearest(float[] vector, int k);
+    /**
+     * The k nearest points of one embedding mode by cosine similarity, best first. Points of the other mode are
+     * never returned: get-se and extract-se vectors of the same voice are not comparable. Points written before
+     * modes existed (no mode stored) count as {@link SeMode#EXTRACT_SE}, which is how they were made.
+     */
+    List<Neighbour> nearest(float[] vector, int k, SeMode mode);
 
     /** Where this store writes, for results and logs (for example {@code qdrant:voice_embeddings}). */
     String collection();

@@ -1,6 +1,7 @@
 package dev.timbre.store;
 
 import dev.timbre.job.SqlErrors;
+import dev.timbre.tone.SeMode;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -70,12 +71,12 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
         try (Connection c = dataSource.getConnection();
              PreparedStatement upsert = c.prepareStatement(
                      "INSERT INTO voice_embeddings"
-                             + " (collection, point_id, voice_id, job_id, model, processed_at, duration_s, vector, norm)"
-                             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                             + " (collection, point_id, voice_id, job_id, model, processed_at, duration_s, vector, norm,"
+                             + " se_mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                              + " ON CONFLICT (collection, point_id) DO UPDATE SET voice_id = excluded.voice_id,"
                              + " job_id = excluded.job_id, model = excluded.model,"
                              + " processed_at = excluded.processed_at, duration_s = excluded.duration_s,"
-                             + " vector = excluded.vector, norm = excluded.norm")) {
+                             + " vector = excluded.vector, norm = excluded.norm, se_mode = excluded.se_mode")) {
             upsert.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             upsert.setString(1, collection);
             upsert.setObject(2, embedding.jobId());
@@ -86,6 +87,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
             upsert.setDouble(7, embedding.durationSeconds());
             upsert.setArray(8, realArray(c, embedding.vector()));
             upsert.setDouble(9, norm(embedding.vector()));
+            upsert.setString(10, embedding.seMode().id());
             upsert.executeUpdate();
         } catch (SQLException e) {
             throw SqlErrors.classify("writing embedding " + embedding.jobId(), e);
@@ -96,7 +98,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
     public Optional<StoredEmbedding> get(UUID pointId) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement read = c.prepareStatement(
-                     "SELECT voice_id, model, processed_at, duration_s, vector FROM voice_embeddings"
+                     "SELECT voice_id, model, processed_at, duration_s, vector, se_mode FROM voice_embeddings"
                              + " WHERE collection = ? AND point_id = ?")) {
             read.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             read.setString(1, collection);
@@ -112,7 +114,7 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
                 }
                 return Optional.of(new StoredEmbedding(pointId, rs.getString("voice_id"), vector,
                         rs.getString("model"), rs.getTimestamp("processed_at").toInstant(),
-                        rs.getDouble("duration_s")));
+                        rs.getDouble("duration_s"), SeMode.fromId(rs.getString("se_mode"))));
             }
         } catch (SQLException e) {
             throw SqlErrors.classify("reading embedding " + pointId, e);
@@ -133,9 +135,12 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
         }
     }
 
-    /** Exact cosine similarity against every point of the collection; ties by point id for a stable order. */
+    /**
+     * Exact cosine similarity against every point of the collection in {@code mode}; ties by point id for a stable
+     * order. Rows from before V4 carry {@code extract-se}, set by the migration.
+     */
     @Override
-    public List<Neighbour> nearest(float[] vector, int k) {
+    public List<Neighbour> nearest(float[] vector, int k, SeMode mode) {
         requireDimension(vector);
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, was " + k);
@@ -149,13 +154,14 @@ public final class PostgresEmbeddingStore implements EmbeddingStore {
                      "SELECT point_id, voice_id,"
                              + " (SELECT sum(a::double precision * b) FROM unnest(vector, ?::real[]) AS t(a, b))"
                              + "   / (norm * ?) AS score"
-                             + " FROM voice_embeddings WHERE collection = ? AND norm > 0"
+                             + " FROM voice_embeddings WHERE collection = ? AND se_mode = ? AND norm > 0"
                              + " ORDER BY score DESC, point_id LIMIT ?")) {
             search.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
             search.setArray(1, realArray(c, vector));
             search.setDouble(2, queryNorm);
             search.setString(3, collection);
-            search.setInt(4, k);
+            search.setString(4, mode.id());
+            search.setInt(5, k);
             List<Neighbour> neighbours = new ArrayList<>();
             try (ResultSet rs = search.executeQuery()) {
                 while (rs.next()) {

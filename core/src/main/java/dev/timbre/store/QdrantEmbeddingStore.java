@@ -2,8 +2,10 @@ package dev.timbre.store;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.timbre.job.TransientJobException;
+import dev.timbre.tone.SeMode;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.qdrant.client.ConditionFactory;
 import io.qdrant.client.PointIdFactory;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.QdrantGrpcClient;
@@ -12,6 +14,7 @@ import io.qdrant.client.grpc.Collections.CollectionInfo;
 import io.qdrant.client.grpc.Collections.Distance;
 import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
+import io.qdrant.client.grpc.Common.Filter;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.DeletePoints;
 import io.qdrant.client.grpc.Points.DenseVector;
@@ -52,7 +55,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link EmbeddingStore} on a Qdrant collection over gRPC (docs/architecture.md §5): one unnamed dense vector of
  * {@code dimension} floats per point, cosine distance, point id = job id, payload {@code voice_id} (keyword
- * index), {@code job_id}, {@code model}, {@code processed_at} (ISO-8601), {@code duration_s}.
+ * index), {@code job_id}, {@code model}, {@code processed_at} (ISO-8601), {@code duration_s}, {@code se_mode}
+ * (keyword index; searches filter on it, and a point without it, written before modes existed, is extract-se).
  *
  * <p>Every call carries a gRPC deadline. Upserts wait for the write to be applied ({@code wait=true}); any
  * result but {@code Completed} is an error. Failures are classified once, here: {@code UNAVAILABLE},
@@ -76,6 +80,7 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
     static final String MODEL = "model";
     static final String PROCESSED_AT = "processed_at";
     static final String DURATION_S = "duration_s";
+    static final String SE_MODE = "se_mode";
 
     private static final Set<Status.Code> TRANSIENT_CODES = Set.of(Status.Code.UNAVAILABLE,
             Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED, Status.Code.ABORTED, Status.Code.INTERNAL,
@@ -163,11 +168,14 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
                     + "-dimensional " + params.getDistance() + " vectors; this store needs " + dimension
                     + "-dimensional Cosine vectors (use another TIMBRE_QDRANT_COLLECTION)");
         }
-        if (!info.getPayloadSchemaMap().containsKey(VOICE_ID)) {
-            UpdateResult result = await("indexing " + VOICE_ID, client.createPayloadIndexAsync(collection, VOICE_ID,
-                    PayloadSchemaType.Keyword, null, true, null, callTimeout));
-            log.info("Qdrant payload index created: collection={} field={} status={}", collection, VOICE_ID,
-                    result.getStatus());
+        // se_mode too: every search filters on it. An existing collection gets the index on its next start.
+        for (String field : List.of(VOICE_ID, SE_MODE)) {
+            if (!info.getPayloadSchemaMap().containsKey(field)) {
+                UpdateResult result = await("indexing " + field, client.createPayloadIndexAsync(collection, field,
+                        PayloadSchemaType.Keyword, null, true, null, callTimeout));
+                log.info("Qdrant payload index created: collection={} field={} status={}", collection, field,
+                        result.getStatus());
+            }
         }
     }
 
@@ -182,7 +190,8 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
                         JOB_ID, ValueFactory.value(embedding.jobId().toString()),
                         MODEL, ValueFactory.value(embedding.model()),
                         PROCESSED_AT, ValueFactory.value(embedding.processedAt().toString()),
-                        DURATION_S, ValueFactory.value(embedding.durationSeconds())))
+                        DURATION_S, ValueFactory.value(embedding.durationSeconds()),
+                        SE_MODE, ValueFactory.value(embedding.seMode().id())))
                 .build();
         String action = "writing point " + embedding.jobId() + " to " + collection;
         UpdateResult result = await(action, client.upsertAsync(UpsertPoints.newBuilder()
@@ -212,7 +221,14 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
         Map<String, Value> payload = point.getPayloadMap();
         return Optional.of(new StoredEmbedding(pointId, payloadString(payload, VOICE_ID),
                 vectorOf(point.getVectors()), payloadString(payload, MODEL),
-                Instant.parse(payloadString(payload, PROCESSED_AT)), payload.get(DURATION_S).getDoubleValue()));
+                Instant.parse(payloadString(payload, PROCESSED_AT)), payload.get(DURATION_S).getDoubleValue(),
+                modeOf(payload)));
+    }
+
+    /** A point written before modes existed has no se_mode: it is a whole-clip embedding. */
+    private static SeMode modeOf(Map<String, Value> payload) {
+        Value value = payload.get(SE_MODE);
+        return value == null || !value.hasStringValue() ? SeMode.EXTRACT_SE : SeMode.fromId(value.getStringValue());
     }
 
     @Override
@@ -231,7 +247,7 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
     }
 
     @Override
-    public List<Neighbour> nearest(float[] vector, int k) {
+    public List<Neighbour> nearest(float[] vector, int k, SeMode mode) {
         requireDimension(vector);
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, was " + k);
@@ -239,6 +255,7 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
         List<ScoredPoint> hits = await("searching " + collection, client.queryAsync(QueryPoints.newBuilder()
                 .setCollectionName(collection)
                 .setQuery(Query.newBuilder().setNearest(VectorInput.newBuilder().setDense(dense(vector))))
+                .setFilter(modeFilter(mode))
                 .setLimit(k)
                 .setWithPayload(WithPayloadSelector.newBuilder().setEnable(true))
                 .build(), callTimeout));
@@ -248,6 +265,17 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
                     payloadString(hit.getPayloadMap(), VOICE_ID), hit.getScore()));
         }
         return neighbours;
+    }
+
+    /** Points of {@code mode} only; for extract-se also the points without se_mode (written before modes). */
+    static Filter modeFilter(SeMode mode) {
+        if (mode == SeMode.EXTRACT_SE) {
+            return Filter.newBuilder()
+                    .addShould(ConditionFactory.matchKeyword(SE_MODE, mode.id()))
+                    .addShould(ConditionFactory.isEmpty(SE_MODE))
+                    .build();
+        }
+        return Filter.newBuilder().addMust(ConditionFactory.matchKeyword(SE_MODE, mode.id())).build();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.timbre.store;
 
 import dev.timbre.job.JobQueries;
+import dev.timbre.tone.SeMode;
 import dev.timbre.tone.ToneColorExtractor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,12 +36,15 @@ public final class SimilarVoices {
     }
 
     /**
+     * @param mode only embeddings of this mode are averaged into the query and searched: get-se and extract-se
+     *             vectors are not comparable
      * @return up to {@code limit} voices, best first, one hit each; empty when the voice has no completed embedding
+     *         in {@code mode}
      */
-    public Optional<List<Neighbour>> nearest(String voiceId, int limit, boolean includeSelf) {
+    public Optional<List<Neighbour>> nearest(String voiceId, int limit, boolean includeSelf, SeMode mode) {
         List<float[]> own = new ArrayList<>();
         for (UUID job : jobs.completedJobsOfVoice(voiceId, MAX_OWN_JOBS)) {
-            store.get(job).map(StoredEmbedding::vector).ifPresent(own::add);
+            store.get(job).filter(e -> e.seMode() == mode).map(StoredEmbedding::vector).ifPresent(own::add);
         }
         if (own.isEmpty()) {
             return Optional.empty();
@@ -48,7 +52,7 @@ public final class SimilarVoices {
         float[] query = ToneColorExtractor.mean(own);
         int k = Math.min(MAX_HITS, limit * 10 + own.size());
         while (true) {
-            List<Neighbour> hits = store.nearest(query, k);
+            List<Neighbour> hits = store.nearest(query, k, mode);
             Set<UUID> live = jobs.completedAndNotDeleted(hits.stream().map(Neighbour::jobId).toList());
             Map<String, Neighbour> bestPerVoice = new LinkedHashMap<>();
             for (Neighbour n : hits) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.timbre.audio.AudioLimits;
 import dev.timbre.common.logging.LogFormat;
+import dev.timbre.tone.SeMode;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -65,6 +66,7 @@ class TimbreConfigTest {
             assertEquals(LogFormat.TEXT, config.logFormat());
             assertEquals(Optional.empty(), config.dbPassword());
             assertEquals(workingDir.resolve("converter"), config.converterDir());
+            assertEquals(SeMode.GET_SE, config.seMode(), "OpenVoice's usual path is the default");
         }
 
         @Test
@@ -118,6 +120,7 @@ class TimbreConfigTest {
             env.put("TIMBRE_MAX_RECEIVES", "7");
             env.put("TIMBRE_DEADLINE_MARGIN_MS", "2500");
             env.put("TIMBRE_LOG_FORMAT", "json");
+            env.put("TIMBRE_SE_MODE", "extract-se");
 
             TimbreConfig config = read(env);
 
@@ -138,6 +141,26 @@ class TimbreConfigTest {
             assertEquals(7, config.maxReceives());
             assertEquals(Duration.ofMillis(2500), config.deadlineMargin());
             assertEquals(LogFormat.JSON, config.logFormat());
+            assertEquals(SeMode.EXTRACT_SE, config.seMode());
+        }
+
+        @ParameterizedTest
+        @CsvSource({"get-se, GET_SE", "extract-se, EXTRACT_SE", "' get-se ', GET_SE", "'', GET_SE"})
+        void theEmbeddingModeIsReadByItsExactName(String value, SeMode expected) throws IOException {
+            Map<String, String> env = minimal();
+            env.put("TIMBRE_SE_MODE", value);
+
+            assertEquals(expected, read(env).seMode());
+        }
+
+        @ParameterizedTest
+        @CsvSource({"GET_SE", "get_se", "extract", "vad", "Get-Se"})
+        void anUnknownEmbeddingModeStopsStartUpNamingTheVariableAndTheAcceptedValues(String value)
+                throws IOException {
+            Map<String, String> env = minimal();
+            env.put("TIMBRE_SE_MODE", value);
+
+            assertEquals("TIMBRE_SE_MODE must be get-se or extract-se, was '" + value + "'", failure(env));
         }
 
         @Test

@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class MigrationsTest {
     @Test
     void emptyDatabaseIsMigratedOnceAndThenLeftAlone() throws Exception {
         try (TestDatabase db = TestDatabase.createEmpty()) {
-            assertEquals(2, Migrations.migrate(db.dataSource()), "first run applies V1 and V2");
+            assertEquals(3, Migrations.migrate(db.dataSource()), "first run applies V1, V2 and V4");
             assertEquals(0, Migrations.migrate(db.dataSource()), "second run finds the schema current");
 
             try (Connection c = db.dataSource().getConnection();
@@ -35,6 +36,8 @@ class MigrationsTest {
                 assertEquals("1", rs.getString(1));
                 assertTrue(rs.next());
                 assertEquals("2", rs.getString(1));
+                assertTrue(rs.next());
+                assertEquals("4", rs.getString(1));
             }
         }
     }
@@ -86,11 +89,54 @@ class MigrationsTest {
             sources = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sql")).sorted().toList();
         }
 
-        assertEquals(List.of("V1__voice_processing_jobs.sql", "V2__voice_embeddings.sql"), sources);
+        assertEquals(List.of("V1__voice_processing_jobs.sql", "V2__voice_embeddings.sql",
+                "V4__embedding_mode.sql"), sources);
         for (String name : sources) {
             assertNotNull(Migrations.class.getResource("/db/migration/" + name),
                     name + " must be packaged as classpath:db/migration/" + name);
         }
+    }
+
+    @Test
+    void v4GivesTheRowsOfADatabaseFromBeforeModesTheTruthfulExtractSeAndLeavesOpenJobsWithoutAMode()
+            throws Exception {
+        try (TestDatabase db = TestDatabase.createEmpty()) {
+            // given: a database at V2 holding a completed, a pending and a failed job and a Postgres-store point
+            Flyway.configure().dataSource(db.dataSource()).locations(Migrations.LOCATION).target("2").load()
+                    .migrate();
+            db.execute("INSERT INTO voice_processing_jobs (id, voice_id, s3_key, status, result) VALUES"
+                    + " ('00000000-0000-0000-0000-000000000001', 'v', 'k1', 'COMPLETED', '{\"model\":\"m\"}'),"
+                    + " ('00000000-0000-0000-0000-000000000002', 'v', 'k2', 'PENDING', NULL),"
+                    + " ('00000000-0000-0000-0000-000000000003', 'v', 'k3', 'FAILED', NULL)");
+            db.execute("INSERT INTO voice_embeddings (collection, point_id, voice_id, job_id, model, processed_at,"
+                    + " duration_s, vector, norm) VALUES ('c', '00000000-0000-0000-0000-000000000001', 'v',"
+                    + " '00000000-0000-0000-0000-000000000001', 'm', now(), 1.0, '{1,0}', 1.0)");
+
+            // when
+            assertEquals(1, Migrations.migrate(db.dataSource()), "only V4 is left to apply");
+
+            // then: the completed job and the point are whole-clip embeddings, which they are; open jobs get a
+            // mode when they complete
+            assertEquals(List.of("1|extract-se|null", "2|null|null", "3|null|null"), rows(db,
+                    "SELECT right(id::text, 1) || '|' || coalesce(se_mode, 'null') || '|'"
+                            + " || coalesce(speech::text, 'null') FROM voice_processing_jobs ORDER BY id"));
+            assertEquals(List.of("extract-se"), rows(db, "SELECT se_mode FROM voice_embeddings"));
+            // and the modes are checked
+            assertThrows(IllegalStateException.class, () -> db.execute(
+                    "UPDATE voice_processing_jobs SET se_mode = 'vad' WHERE voice_id = 'v'"));
+            assertThrows(IllegalStateException.class, () -> db.execute(
+                    "UPDATE voice_embeddings SET se_mode = 'GET_SE'"));
+        }
+    }
+
+    private static List<String> rows(TestDatabase db, String sql) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        try (Connection c = db.dataSource().getConnection(); ResultSet rs = c.createStatement().executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 
     @Test

@@ -47,13 +47,13 @@ class LastReceiveDeadlineTest {
         Embedder real = new ToneColorEmbedder(PipelineHarness.extractor());
         Embedder slow = new Embedder() {
             @Override
-            public Extraction extract(byte[] encodedAudio) {
+            public Extraction extract(byte[] encodedAudio, dev.timbre.tone.SeMode mode) {
                 try {
                     Thread.sleep(1500); // past the batch deadline
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                return real.extract(encodedAudio);
+                return real.extract(encodedAudio, mode);
             }
 
             @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.tone.SeMode;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +45,28 @@ class JobMessageParserTest {
                     + "\"s3_bucket\":null,\"metadata\":null,\"priority\":9,\"extra\":{\"a\":[1]}}");
             assertEquals(Optional.empty(), m.s3Bucket());
             assertEquals(Map.of(), m.metadata());
+        }
+
+        @ParameterizedTest
+        @CsvSource({"get-se, GET_SE", "extract-se, EXTRACT_SE"})
+        void seModeIsReadByItsExactName(String value, SeMode expected) {
+            JobMessage m = parser.parse("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"v\",\"s3_key\":\"k\","
+                    + "\"se_mode\":\"" + value + "\"}");
+            assertEquals(Optional.of(expected), m.seMode());
+            assertEquals(expected, m.modeOr(expected == SeMode.GET_SE ? SeMode.EXTRACT_SE : SeMode.GET_SE),
+                    "the message's mode wins over the deployment's");
+        }
+
+        @Test
+        void anAbsentOrNullSeModeLeavesTheModeToTheDeployment() {
+            JobMessage absent = parser.parse("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"v\",\"s3_key\":\"k\"}");
+            JobMessage nul = parser.parse("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"v\",\"s3_key\":\"k\","
+                    + "\"se_mode\":null}");
+            for (JobMessage m : new JobMessage[] {absent, nul}) {
+                assertEquals(Optional.empty(), m.seMode());
+                assertEquals(SeMode.EXTRACT_SE, m.modeOr(SeMode.EXTRACT_SE));
+                assertEquals(SeMode.GET_SE, m.modeOr(SeMode.GET_SE));
+            }
         }
 
         @Test
@@ -97,6 +120,20 @@ class JobMessageParserTest {
         void nulCharacterIsRejectedBecausePostgresTextCannotHoldIt() {
             assertEquals("voice_id must not contain a NUL character",
                     reason("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"a\\u0000b\",\"s3_key\":\"k\"}"));
+        }
+
+        @ParameterizedTest
+        @CsvSource({"GET-SE", "get_se", "vad", "''", "' get-se'"})
+        void anUnknownSeModeIsPoisonNamingTheFieldAndTheAcceptedValues(String value) {
+            assertEquals("se_mode must be get-se or extract-se, was \"" + value + "\"",
+                    reason("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"v\",\"s3_key\":\"k\",\"se_mode\":\""
+                            + value + "\"}"));
+        }
+
+        @Test
+        void aSeModeThatIsNotAStringIsNamed() {
+            assertEquals("se_mode must be a string, was a number",
+                    reason("{\"job_id\":\"" + JOB_ID + "\",\"voice_id\":\"v\",\"s3_key\":\"k\",\"se_mode\":1}"));
         }
 
         @Test

@@ -66,12 +66,12 @@ class JobLifecycleTest {
         }
 
         @Override
-        public Extraction extract(byte[] encodedAudio) {
+        public Extraction extract(byte[] encodedAudio, dev.timbre.tone.SeMode mode) {
             Runnable fault = before.get(java.util.Arrays.hashCode(encodedAudio));
             if (fault != null) {
                 fault.run();
             }
-            return real.extract(encodedAudio);
+            return real.extract(encodedAudio, mode);
         }
 
         @Override
@@ -81,7 +81,7 @@ class JobLifecycleTest {
     }
 
     private BatchProcessor batches(Embedder embedder, PostgresJobStore jobs) {
-        JobProcessor processor = new JobProcessor(jobs, harness.audio, harness.store, embedder, MAX_RECEIVES,
+        JobProcessor processor = new JobProcessor(jobs, harness.audio, harness.store, embedder, dev.timbre.tone.SeMode.EXTRACT_SE, MAX_RECEIVES,
                 harness.metrics, Clock.systemUTC());
         return new BatchProcessor(harness.pool(2), new JobMessageParser(), processor,
                 new DeadLetterQueue(harness.sqsClient, harness.dlqUrl), harness.metrics, Clock.systemUTC());

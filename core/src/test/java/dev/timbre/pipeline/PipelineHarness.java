@@ -100,7 +100,7 @@ public final class PipelineHarness implements AutoCloseable {
     }
 
     public BatchProcessor batches(WorkerPool pool, Embedder embedder, int maxReceives, String deadLetterUrl) {
-        JobProcessor processor = new JobProcessor(jobs, audio, store, embedder, maxReceives, metrics, Clock.systemUTC());
+        JobProcessor processor = new JobProcessor(jobs, audio, store, embedder, dev.timbre.tone.SeMode.EXTRACT_SE, maxReceives, metrics, Clock.systemUTC());
         return new BatchProcessor(pool, new JobMessageParser(), processor,
                 new DeadLetterQueue(sqsClient, deadLetterUrl), metrics, Clock.systemUTC());
     }
@@ -120,6 +120,8 @@ public final class PipelineHarness implements AutoCloseable {
         env.put("TIMBRE_DLQ_URL", dlqUrl);
         env.put("TIMBRE_CONVERTER_DIR", CONVERTER.toAbsolutePath().toString());
         env.put("TIMBRE_WORKER_THREADS", "2");
+        // The clips of these tests are synthetic, not speech: get-se's VAD would keep nothing of them
+        env.put("TIMBRE_SE_MODE", "extract-se");
         return env;
     }
 

@@ -42,7 +42,7 @@ public final class RecordingEmbedder implements Embedder {
     }
 
     @Override
-    public Extraction extract(byte[] encodedAudio) {
+    public Extraction extract(byte[] encodedAudio, dev.timbre.tone.SeMode mode) {
         int hash = java.util.Arrays.hashCode(encodedAudio);
         long start = System.nanoTime();
         try {
@@ -50,7 +50,7 @@ public final class RecordingEmbedder implements Embedder {
             if (latch != null && !latch.await(60, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("held-back extraction was never released");
             }
-            return extractor.extract(encodedAudio);
+            return extractor.extract(encodedAudio, mode);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);

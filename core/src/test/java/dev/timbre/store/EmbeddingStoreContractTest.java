@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.timbre.tone.SeMode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -87,6 +88,58 @@ abstract class EmbeddingStoreContractTest {
     }
 
     @Test
+    void theModeIsStoredWithThePointAndAWholeClipPointIsExtractSe() {
+        UUID getSe = UUID.randomUUID();
+        UUID extractSe = UUID.randomUUID();
+        store.upsert(withMode(embedding(getSe, "voice-m", axis(0)), SeMode.GET_SE));
+        store.upsert(embedding(extractSe, "voice-m", axis(0)));
+
+        assertEquals(SeMode.GET_SE, store.get(getSe).orElseThrow().seMode());
+        assertEquals(SeMode.EXTRACT_SE, store.get(extractSe).orElseThrow().seMode());
+    }
+
+    @Test
+    void nearestNeverMixesModesEvenWhenTheOtherModeIsCloser() {
+        // given: the closest point to the query is get-se, the next ones extract-se, and the reverse
+        UUID getSeClosest = UUID.randomUUID();
+        UUID getSeFar = UUID.randomUUID();
+        UUID extractSeNear = UUID.randomUUID();
+        UUID extractSeFar = UUID.randomUUID();
+        store.upsert(withMode(embedding(getSeClosest, "g1", axis(0)), SeMode.GET_SE));
+        store.upsert(withMode(embedding(getSeFar, "g2", tilted(0.9f)), SeMode.GET_SE));
+        store.upsert(embedding(extractSeNear, "e1", tilted(0.1f)));
+        store.upsert(embedding(extractSeFar, "e2", tilted(0.5f)));
+
+        // when / then: each search sees its own mode only, best first
+        assertEquals(List.of(extractSeNear, extractSeFar),
+                store.nearest(axis(0), 10, SeMode.EXTRACT_SE).stream().map(Neighbour::jobId).toList());
+        assertEquals(List.of(getSeClosest, getSeFar),
+                store.nearest(axis(0), 10, SeMode.GET_SE).stream().map(Neighbour::jobId).toList());
+    }
+
+    @Test
+    void aPointRewrittenInTheOtherModeMovesToThatModesSearches() {
+        UUID jobId = UUID.randomUUID();
+        store.upsert(embedding(jobId, "voice-r", axis(0)));
+        store.upsert(withMode(embedding(jobId, "voice-r", axis(0)), SeMode.GET_SE));
+
+        assertEquals(List.of(), store.nearest(axis(0), 10, SeMode.EXTRACT_SE));
+        assertEquals(List.of(jobId), store.nearest(axis(0), 10, SeMode.GET_SE).stream().map(Neighbour::jobId).toList());
+    }
+
+    static StoredEmbedding withMode(StoredEmbedding e, SeMode mode) {
+        return new StoredEmbedding(e.jobId(), e.voiceId(), e.vector(), e.model(), e.processedAt(),
+                e.durationSeconds(), mode);
+    }
+
+    /** Axis 0 tilted towards axis 1: the larger the tilt, the further from axis 0. */
+    static float[] tilted(float tilt) {
+        float[] v = axis(0);
+        v[1] = tilt;
+        return v;
+    }
+
+    @Test
     void missingPointIsEmpty() {
         assertTrue(store.get(UUID.randomUUID()).isEmpty());
     }
@@ -104,7 +157,7 @@ abstract class EmbeddingStoreContractTest {
 
         assertTrue(store.get(gone).isEmpty());
         assertTrue(store.get(kept).isPresent());
-        assertEquals(List.of(kept), store.nearest(axis(0), 10).stream().map(Neighbour::jobId).toList(),
+        assertEquals(List.of(kept), store.nearest(axis(0), 10, SeMode.EXTRACT_SE).stream().map(Neighbour::jobId).toList(),
                 "a deleted point is never a neighbour");
     }
 
@@ -116,7 +169,7 @@ abstract class EmbeddingStoreContractTest {
         store.upsert(embedding(jobId, "voice-1b", axis(1)));
 
         assertEquals("voice-1b", store.get(jobId).orElseThrow().voiceId());
-        List<Neighbour> all = store.nearest(axis(1), 10);
+        List<Neighbour> all = store.nearest(axis(1), 10, SeMode.EXTRACT_SE);
         assertEquals(1, all.size(), "one point per job id");
         assertEquals(1.0, all.get(0).score(), 1e-6);
     }
@@ -137,7 +190,7 @@ abstract class EmbeddingStoreContractTest {
         store.upsert(embedding(same, "v-same", scaled(query, 5f)));
         store.upsert(embedding(close, "v-close", closeVector));
 
-        List<Neighbour> hits = store.nearest(query, 4);
+        List<Neighbour> hits = store.nearest(query, 4, SeMode.EXTRACT_SE);
 
         assertEquals(List.of(same, close, orthogonal, opposite), hits.stream().map(Neighbour::jobId).toList());
         assertEquals(List.of("v-same", "v-close", "v-orthogonal", "v-opposite"),
@@ -155,8 +208,8 @@ abstract class EmbeddingStoreContractTest {
             store.upsert(embedding(UUID.randomUUID(), "v" + i, randomVector(random)));
         }
 
-        assertEquals(2, store.nearest(randomVector(random), 2).size());
-        assertEquals(5, store.nearest(randomVector(random), 50).size());
+        assertEquals(2, store.nearest(randomVector(random), 2, SeMode.EXTRACT_SE).size());
+        assertEquals(5, store.nearest(randomVector(random), 50, SeMode.EXTRACT_SE).size());
     }
 
     @Test
@@ -165,7 +218,7 @@ abstract class EmbeddingStoreContractTest {
         try (EmbeddingStore other = openStore("contract_other_" + UUID.randomUUID().toString().replace("-", ""),
                 DIMENSION)) {
             other.ensureReady();
-            assertEquals(List.of(), other.nearest(axis(0), 10));
+            assertEquals(List.of(), other.nearest(axis(0), 10, SeMode.EXTRACT_SE));
         }
     }
 
@@ -174,7 +227,7 @@ abstract class EmbeddingStoreContractTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> store.upsert(embedding(UUID.randomUUID(), "v", new float[DIMENSION - 1])));
         assertTrue(e.getMessage().contains("255 dimensions"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> store.nearest(new float[3], 1));
+        assertThrows(IllegalArgumentException.class, () -> store.nearest(new float[3], 1, SeMode.EXTRACT_SE));
     }
 
     @Test
@@ -201,7 +254,7 @@ abstract class EmbeddingStoreContractTest {
             }
 
             Set<UUID> found = new HashSet<>();
-            store.nearest(randomVector(new Random(99)), 100).forEach(n -> found.add(n.jobId()));
+            store.nearest(randomVector(new Random(99)), 100, SeMode.EXTRACT_SE).forEach(n -> found.add(n.jobId()));
             assertEquals(written, found);
         } finally {
             pool.shutdownNow();

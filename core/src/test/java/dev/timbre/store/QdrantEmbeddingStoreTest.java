@@ -14,6 +14,7 @@ import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Points.UpdateStatus;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -59,12 +60,13 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
     class Layout {
 
         @Test
-        void collectionIsCreatedWithCosineDistanceAndAVoiceIdKeywordIndex() {
+        void collectionIsCreatedWithCosineDistanceAndVoiceIdAndSeModeKeywordIndexes() {
             FakeQdrant.CollectionState state = qdrant.collection(collectionName()).orElseThrow();
 
             assertEquals(DIMENSION, state.vectorSize());
             assertEquals(Distance.Cosine, state.distance());
-            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword), state.payloadIndexes());
+            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword, "se_mode", PayloadSchemaType.Keyword),
+                    state.payloadIndexes());
         }
 
         @Test
@@ -79,8 +81,31 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
             assertEquals(Optional.of("openvoice-v2-ref_enc"), point.string("model"));
             assertEquals(Optional.of("2026-11-29T02:00:00.123456Z"), point.string("processed_at"));
             assertEquals(Optional.of(10.25), point.number("duration_s"));
-            assertEquals(5, point.payload().size());
+            assertEquals(Optional.of("extract-se"), point.string("se_mode"));
+            assertEquals(6, point.payload().size());
             assertArrayEquals(axis(4), point.vector());
+        }
+
+        @Test
+        void aPointWrittenBeforeModesExistedIsAnExtractSePointAndOnlyExtractSeSearchesFindIt() throws Exception {
+            UUID old = UUID.randomUUID();
+            try (var client = qdrant.newClient()) {
+                // the payload Timbre wrote before se_mode existed
+                client.upsertAsync(collectionName(), List.of(io.qdrant.client.grpc.Points.PointStruct.newBuilder()
+                        .setId(io.qdrant.client.PointIdFactory.id(old))
+                        .setVectors(io.qdrant.client.VectorsFactory.vectors(axis(3)))
+                        .putAllPayload(Map.of("voice_id", io.qdrant.client.ValueFactory.value("old-voice"),
+                                "job_id", io.qdrant.client.ValueFactory.value(old.toString()),
+                                "model", io.qdrant.client.ValueFactory.value("m"),
+                                "processed_at", io.qdrant.client.ValueFactory.value("2026-01-01T00:00:00Z"),
+                                "duration_s", io.qdrant.client.ValueFactory.value(3.0)))
+                        .build())).get(5, TimeUnit.SECONDS);
+            }
+
+            assertEquals(dev.timbre.tone.SeMode.EXTRACT_SE, store.get(old).orElseThrow().seMode());
+            assertEquals(List.of(old), store.nearest(axis(3), 5, dev.timbre.tone.SeMode.EXTRACT_SE).stream()
+                    .map(Neighbour::jobId).toList());
+            assertEquals(List.of(), store.nearest(axis(3), 5, dev.timbre.tone.SeMode.GET_SE));
         }
 
         @Test
@@ -107,7 +132,7 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
             try (EmbeddingStore existing = openStore(name, DIMENSION)) {
                 existing.ensureReady();
             }
-            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword),
+            assertEquals(Map.of("voice_id", PayloadSchemaType.Keyword, "se_mode", PayloadSchemaType.Keyword),
                     qdrant.collection(name).orElseThrow().payloadIndexes());
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.timbre.job.JobQueries;
 import dev.timbre.pipeline.PipelineHarness;
+import dev.timbre.tone.SeMode;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -42,15 +43,20 @@ class SimilarVoicesTest {
     }
 
     private UUID job(String voice, float[] vector, String finish) {
+        return job(voice, vector, finish, SeMode.EXTRACT_SE);
+    }
+
+    private UUID job(String voice, float[] vector, String finish, SeMode mode) {
         UUID id = UUID.randomUUID();
         harness.jobs.create(id, voice, "uploads/" + voice + "/" + id + ".wav");
         harness.jobs.pickUp(id);
-        harness.store.upsert(new StoredEmbedding(id, voice, vector, "m", Instant.now(), 1.0));
+        harness.store.upsert(new StoredEmbedding(id, voice, vector, "m", Instant.now(), 1.0, mode));
+        String result = "{\"se_mode\":\"" + mode.id() + "\"}";
         switch (finish) {
-            case "completed" -> harness.jobs.complete(id, "{}");
+            case "completed" -> harness.jobs.complete(id, result);
             case "failed" -> harness.jobs.fail(id, "gave up after 3 attempts: injected");
             case "deleted" -> {
-                harness.jobs.complete(id, "{}");
+                harness.jobs.complete(id, result);
                 harness.db.execute("UPDATE voice_processing_jobs SET is_deleted = true WHERE id = '" + id + "'");
             }
             default -> { } // left PROCESSING
@@ -69,7 +75,7 @@ class SimilarVoicesTest {
 
         // when
         List<Neighbour> nearest = new SimilarVoices(new JobQueries(harness.db.dataSource()), harness.store)
-                .nearest("sim-query", 5, false).orElseThrow();
+                .nearest("sim-query", 5, false, SeMode.EXTRACT_SE).orElseThrow();
 
         // then
         assertEquals(List.of("sim-live"), nearest.stream().map(Neighbour::voiceId).toList());
@@ -81,6 +87,36 @@ class SimilarVoicesTest {
         job("sim-gone", near(0.2), "deleted");
 
         assertTrue(new SimilarVoices(new JobQueries(harness.db.dataSource()), harness.store)
-                .nearest("sim-gone", 5, false).isEmpty());
+                .nearest("sim-gone", 5, false, SeMode.EXTRACT_SE).isEmpty());
+    }
+
+    @Test
+    void similarComparesOnlyEmbeddingsOfTheQueryMode() {
+        // given: voice mq has one embedding in each mode; the nearest other voice in get-se is mq-get, in
+        // extract-se mq-extract; each would be the best hit of the other mode's search if modes mixed
+        job("mq", near(0), "completed", SeMode.GET_SE);
+        job("mq", near(1.0), "completed", SeMode.EXTRACT_SE);
+        UUID getHit = job("mq-get", near(0.05), "completed", SeMode.GET_SE);
+        UUID extractHit = job("mq-extract", near(1.05), "completed", SeMode.EXTRACT_SE);
+        SimilarVoices similar = new SimilarVoices(new JobQueries(harness.db.dataSource()), harness.store);
+
+        // when
+        List<Neighbour> inGetSe = similar.nearest("mq", 10, false, SeMode.GET_SE).orElseThrow();
+        List<Neighbour> inExtractSe = similar.nearest("mq", 10, false, SeMode.EXTRACT_SE).orElseThrow();
+
+        // then: no hit of the other mode, whatever its score
+        assertTrue(inGetSe.stream().noneMatch(n -> n.voiceId().equals("mq-extract")), inGetSe.toString());
+        assertEquals(getHit, inGetSe.get(0).jobId());
+        assertTrue(inExtractSe.stream().noneMatch(n -> n.voiceId().equals("mq-get")), inExtractSe.toString());
+        assertEquals(extractHit, inExtractSe.get(0).jobId());
+    }
+
+    @Test
+    void aVoiceWithEmbeddingsOfOneModeOnlyHasNoneInTheOther() {
+        job("only-get", near(0.3), "completed", SeMode.GET_SE);
+        SimilarVoices similar = new SimilarVoices(new JobQueries(harness.db.dataSource()), harness.store);
+
+        assertTrue(similar.nearest("only-get", 5, false, SeMode.EXTRACT_SE).isEmpty());
+        assertTrue(similar.nearest("only-get", 5, false, SeMode.GET_SE).isPresent());
     }
 }

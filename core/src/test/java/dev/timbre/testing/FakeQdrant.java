@@ -547,7 +547,14 @@ public final class FakeQdrant implements AutoCloseable {
             float[] query = toArray(request.getQuery().getNearest().getDense().getDataList());
             long limit = request.hasLimit() ? request.getLimit() : 10;
             boolean withPayload = request.hasWithPayload() && request.getWithPayload().getEnable();
-            List<ScoredPoint> hits = nearest(request.getCollectionName(), query, limit, withPayload, response);
+            if (request.hasFilter() && !supported(request.getFilter())) {
+                response.onError(Status.UNIMPLEMENTED.withDescription("fake Qdrant filters on must/should of "
+                        + "keyword matches and is_empty only: " + request.getFilter()).asException());
+                return;
+            }
+            io.qdrant.client.grpc.Common.Filter filter = request.hasFilter() ? request.getFilter() : null;
+            List<ScoredPoint> hits = nearest(request.getCollectionName(), query, limit, withPayload, filter,
+                    response);
             if (hits != null) {
                 response.onNext(QueryResponse.newBuilder().addAllResult(hits).build());
                 response.onCompleted();
@@ -572,9 +579,14 @@ public final class FakeQdrant implements AutoCloseable {
             response.onCompleted();
         }
 
-        /** Cosine similarity, best first; null after answering an error. */
         private List<ScoredPoint> nearest(String collection, float[] query, long limit, boolean withPayload,
                                           StreamObserver<?> response) {
+            return nearest(collection, query, limit, withPayload, null, response);
+        }
+
+        /** Cosine similarity, best first, of the points {@code filter} admits (all if null); null after an error. */
+        private List<ScoredPoint> nearest(String collection, float[] query, long limit, boolean withPayload,
+                                          io.qdrant.client.grpc.Common.Filter filter, StreamObserver<?> response) {
             List<ScoredPoint> hits = new ArrayList<>();
             synchronized (FakeQdrant.this) {
                 CollectionState state = collections.get(collection);
@@ -588,6 +600,9 @@ public final class FakeQdrant implements AutoCloseable {
                     return null;
                 }
                 for (StoredPoint point : state.points().values()) {
+                    if (filter != null && !admits(filter, point.payload())) {
+                        continue;
+                    }
                     ScoredPoint.Builder hit = ScoredPoint.newBuilder()
                             .setId(PointId.newBuilder().setUuid(point.id().toString()))
                             .setScore((float) cosine(query, point.vector()));
@@ -603,6 +618,32 @@ public final class FakeQdrant implements AutoCloseable {
     }
 
     // --- helpers ---
+
+    /** Qdrant's filter semantics for what the fake supports: every must holds, and one should if any is given. */
+    private static boolean admits(io.qdrant.client.grpc.Common.Filter filter, Map<String, Value> payload) {
+        boolean must = filter.getMustList().stream().allMatch(c -> holds(c, payload));
+        boolean should = filter.getShouldCount() == 0
+                || filter.getShouldList().stream().anyMatch(c -> holds(c, payload));
+        return must && should;
+    }
+
+    private static boolean holds(io.qdrant.client.grpc.Common.Condition condition, Map<String, Value> payload) {
+        if (condition.hasIsEmpty()) {
+            Value value = payload.get(condition.getIsEmpty().getKey());
+            return value == null || value.hasNullValue()
+                    || (value.hasListValue() && value.getListValue().getValuesCount() == 0);
+        }
+        var field = condition.getField();
+        Value value = payload.get(field.getKey());
+        return value != null && value.hasStringValue() && value.getStringValue().equals(field.getMatch().getKeyword());
+    }
+
+    private static boolean supported(io.qdrant.client.grpc.Common.Filter filter) {
+        return filter.getMustNotCount() == 0 && !filter.hasMinShould()
+                && java.util.stream.Stream.concat(filter.getMustList().stream(), filter.getShouldList().stream())
+                        .allMatch(c -> c.hasIsEmpty() || (c.hasField() && c.getField().hasMatch()
+                                && c.getField().getMatch().hasKeyword()));
+    }
 
     private static io.grpc.StatusException notFound(String collection) {
         return Status.NOT_FOUND.withDescription("Not found: Collection `" + collection + "` doesn't exist!")

@@ -179,4 +179,15 @@ class EnvironmentContractTest {
         String worker = template.properties("WorkerTaskDefinition").toString();
         assertTrue(worker.contains("Name=TIMBRE_MAX_RECEIVES, Value={Ref=MaxReceiveCount}"), worker);
     }
+
+    @Test
+    void theEmbeddingModeDefaultIsOneParameterOnTheFunctionAndTheWorkerDefaultingToGetSe() {
+        assertEquals("{Ref=SeMode}", String.valueOf(functionEnvironment(template).get("TIMBRE_SE_MODE")), "function");
+        String worker = template.properties("WorkerTaskDefinition").toString();
+        assertTrue(worker.contains("Name=TIMBRE_SE_MODE, Value={Ref=SeMode}"), worker);
+        Map<String, Object> parameter = Template.map(template.section("Parameters")
+                .get("SeMode"), "SeMode");
+        assertEquals("get-se", parameter.get("Default"));
+        assertEquals(List.of("get-se", "extract-se"), parameter.get("AllowedValues"));
+    }
 }

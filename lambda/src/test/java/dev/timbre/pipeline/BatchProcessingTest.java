@@ -293,7 +293,7 @@ class BatchProcessingTest {
             org.postgresql.ds.PGSimpleDataSource nowhere = new org.postgresql.ds.PGSimpleDataSource();
             nowhere.setUrl("jdbc:postgresql://127.0.0.1:1/none?connectTimeout=2");
             JobProcessor processor = new JobProcessor(new dev.timbre.job.PostgresJobStore(nowhere), harness.audio,
-                    harness.store, new ToneColorEmbedder(extractor), MAX_RECEIVES, harness.metrics,
+                    harness.store, new ToneColorEmbedder(extractor), dev.timbre.tone.SeMode.EXTRACT_SE, MAX_RECEIVES, harness.metrics,
                     java.time.Clock.systemUTC());
             BatchProcessor batches = new BatchProcessor(harness.pool(1), new dev.timbre.job.JobMessageParser(),
                     processor, new DeadLetterQueue(harness.sqsClient, harness.dlqUrl), harness.metrics,

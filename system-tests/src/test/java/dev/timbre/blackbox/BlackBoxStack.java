@@ -44,6 +44,9 @@ final class BlackBoxStack implements AutoCloseable {
         e.put("TIMBRE_QUEUE_URL", queues.queueUrl());
         e.put("TIMBRE_DLQ_URL", queues.dlqUrl());
         e.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
+        // The deployment default of this stack: its clips are synthetic, not speech. get-se jobs say so in their
+        // message (submit --mode get-se), which also checks that the message's mode wins.
+        e.put("TIMBRE_SE_MODE", "extract-se");
         this.env = Map.copyOf(e);
     }
 

@@ -43,6 +43,7 @@ class CommandLineIT {
     /** Migrated in this JVM as set-up: these rows are about the commands, migrate's own run is PipelineIT's. */
     private static TestDatabase db;
     private static Path corrupt;
+    private static Path silence;
 
     @BeforeAll
     static void start() throws IOException {
@@ -50,6 +51,7 @@ class CommandLineIT {
         timbre = new Timbre(dir);
         db = TestDatabase.create();
         corrupt = Pipeline.corruptWav(dir);
+        silence = Pipeline.silentWav(dir);
     }
 
     @AfterAll
@@ -118,22 +120,31 @@ class CommandLineIT {
         rows.add(new Row("unknown command", 2, Map.of(), List.of("frobnicate"), "frobnicate"));
         rows.add(new Row("unknown option", 2, dbEnv, List.of("status", "--frobnicate", unknownJob), "--frobnicate"));
         rows.add(new Row("extract without --converter", 2, Map.of(), List.of("extract", WAV_A.toString()), "--converter"));
-        rows.add(new Row("extract without files", 2, Map.of(), List.of("extract", "--converter", CONVERTER.toString()), "FILE"));
+        rows.add(new Row("extract without files", 2, Map.of(), List.of("extract", "--mode", "extract-se", "--converter", CONVERTER.toString()), "FILE"));
         rows.add(new Row("submit without --voice", 2, Map.of(), List.of("submit", WAV_A.toString()), "--voice"));
         rows.add(new Row("status without a job id", 2, Map.of(), List.of("status"), "JOB_ID"));
         rows.add(new Row("similar --limit not a number", 2, Map.of(), List.of("similar", "alice", "--limit", "many"), "many"));
         rows.add(new Row("worker with an unknown option", 2, workerEnv, List.of("worker", "--frobnicate"), "--frobnicate"));
+        rows.add(new Row("extract with an unknown --mode", 2, Map.of(), List.of("extract", "--mode", "vad",
+                "--converter", CONVERTER.toString(), WAV_A.toString()), "--mode must be get-se or extract-se"));
+        rows.add(new Row("submit with an unknown --mode", 2, Map.of(), List.of("submit", WAV_A.toString(), "--voice",
+                "v", "--mode", "GET_SE"), "--mode must be get-se or extract-se"));
+        rows.add(new Row("similar with an unknown --mode", 2, Map.of(), List.of("similar", "alice", "--mode", "x"),
+                "--mode must be get-se or extract-se"));
         rows.add(new Row("migrate with an argument", 2, dbEnv, List.of("migrate", "now"), "now"));
         rows.add(new Row("bridge with an argument", 2, Map.of(), List.of("bridge", "--frobnicate"), "--frobnicate"));
         // 3 for the bridge too: a configuration error is rejected input
         rows.add(new Row("bridge without TIMBRE_AMQP_URL", 3, Map.of(), List.of("bridge"), "TIMBRE_AMQP_URL"));
         // 3: rejected input, one line naming what was wrong
-        rows.add(new Row("extract: corrupt audio", 3, Map.of(), List.of("extract", "--converter", CONVERTER.toString(),
+        rows.add(new Row("extract: corrupt audio", 3, Map.of(), List.of("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(),
                 WAV_A.toString(), corrupt.toString()), corrupt.toString()));
-        rows.add(new Row("extract: missing file", 3, Map.of(), List.of("extract", "--converter", CONVERTER.toString(),
+        rows.add(new Row("extract: missing file", 3, Map.of(), List.of("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(),
                 "/nonexistent/x.wav"), "/nonexistent/x.wav"));
-        rows.add(new Row("extract: bad checkpoint", 3, Map.of(), List.of("extract", "--converter",
+        rows.add(new Row("extract: bad checkpoint", 3, Map.of(), List.of("extract", "--mode", "extract-se", "--converter",
                 BAD_CHECKPOINT.toString(), WAV_A.toString()), "ref_enc.gru.bias_hh_l0"));
+        // get-se on silence: the one line of TooLittleSpeechException (passes once the get-se chain is built)
+        rows.add(new Row("extract --mode get-se: too little speech", 3, Map.of(), List.of("extract", "--mode", "get-se",
+                "--converter", CONVERTER.toString(), silence.toString()), "too little speech"));
         rows.add(new Row("status: not a job id", 3, dbEnv, List.of("status", "not-a-uuid"), "not-a-uuid"));
         rows.add(new Row("status: unknown job", 3, dbEnv, List.of("status", unknownJob), unknownJob));
         rows.add(new Row("status without TIMBRE_DB_URL", 3, Map.of(), List.of("status", unknownJob), "TIMBRE_DB_URL"));
@@ -199,7 +210,7 @@ class CommandLineIT {
     @Test
     @Execution(ExecutionMode.CONCURRENT)
     void extractPrintsOnlyJsonLinesOnStdout() {
-        Timbre.Result r = timbre.run(Map.of(), "extract", "--converter", CONVERTER.toString(), WAV_A.toString(),
+        Timbre.Result r = timbre.run(Map.of(), "extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), WAV_A.toString(),
                 WAV_B.toString());
         assertEquals(0, r.exit(), r.describe());
         List<String> lines = r.stdoutLines();
@@ -213,7 +224,7 @@ class CommandLineIT {
             assertTrue(line.path("duration_s").asDouble() > 0, lines.get(i));
         }
 
-        Timbre.Result mean = timbre.run(Map.of(), "extract", "--converter", CONVERTER.toString(), "--mean",
+        Timbre.Result mean = timbre.run(Map.of(), "extract", "--mode", "extract-se", "--converter", CONVERTER.toString(), "--mean",
                 WAV_A.toString(), WAV_B.toString());
         assertEquals(0, mean.exit(), mean.describe());
         assertAll(() -> assertEquals(1, mean.stdoutLines().size(), "--mean: one line: " + mean.describe()),

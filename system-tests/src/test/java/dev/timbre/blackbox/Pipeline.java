@@ -198,8 +198,10 @@ final class Pipeline {
         }
     }
 
-    Submitted submit(Path file, String voice, boolean good) {
-        Timbre.Result r = timbre.run(stack.env(), "submit", file.toString(), "--voice", voice);
+    Submitted submit(Path file, String voice, boolean good, String... options) {
+        List<String> args = new ArrayList<>(List.of("submit", file.toString(), "--voice", voice));
+        args.addAll(List.of(options));
+        Timbre.Result r = timbre.run(stack.env(), args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.describe());
         List<String> lines = r.stdoutLines();
         assertEquals(1, lines.size(), "submit prints one JSON line: " + r.describe());
@@ -209,6 +211,82 @@ final class Pipeline {
         String jobId = json.path("job_id").asText();
         assertTrue(jobId.matches("[0-9a-f-]{36}"), "a job id: " + r.describe());
         return new Submitted(jobId, voice, file, good);
+    }
+
+    /** A speech recording the get-se golden fixtures use (committed with the get-se chain). */
+    static final Path SPEECH = Timbre.ROOT.resolve("infra/model/fixtures/get_se/g05_speech_22050.wav");
+
+    /**
+     * One recording embedded both ways through {@code submit --mode}, the worker and {@code status}, and
+     * {@code similar --mode} keeping the two modes apart. The stack's TIMBRE_SE_MODE is extract-se, so the get-se
+     * job also shows that the message's se_mode wins. Needs the get-se chain (VAD, split, mean) and its fixture.
+     */
+    void getSeAndExtractSeJobsAreEmbeddedAndSearchedApart() {
+        assertTrue(Files.isRegularFile(SPEECH), "the get-se fixture " + SPEECH + " is missing");
+        try (WorkerRun worker = WorkerRun.start(stack, "worker-modes")) {
+            Submitted getSe = submit(SPEECH, "gina-get", true, "--mode", "get-se");
+            Submitted extractSe = submit(SPEECH, "gina-extract", true, "--mode", "extract-se");
+            Map<String, String> finished = awaitRows(List.of(getSe, extractSe),
+                    s -> s.equals("COMPLETED") || s.equals("FAILED"));
+            assertEquals("COMPLETED", finished.get(getSe.jobId()), "get-se job");
+            assertEquals("COMPLETED", finished.get(extractSe.jobId()), "extract-se job");
+
+            // status: the mode, and get-se's speech summary, on the row and in the result
+            JsonNode getRow = status(getSe);
+            assertEquals("get-se", getRow.path("se_mode").asText(), getRow.toString());
+            assertEquals("get-se", getRow.path("result").path("se_mode").asText(), getRow.toString());
+            JsonNode speech = getRow.path("speech");
+            assertTrue(speech.path("segments_s").isArray() && speech.path("segments_s").size() > 0,
+                    "speech segments: " + getRow);
+            assertTrue(speech.path("kept_s").asDouble() > 0, getRow.toString());
+            assertTrue(speech.path("split_s").size() > 0, getRow.toString());
+            assertEquals(speech, getRow.path("result").path("speech"), getRow.toString());
+            JsonNode extractRow = status(extractSe);
+            assertEquals("extract-se", extractRow.path("se_mode").asText(), extractRow.toString());
+            assertTrue(extractRow.path("speech").isNull(), extractRow.toString());
+
+            // similar: the same recording in the other mode is never a neighbour
+            Timbre.Result inGetSe = timbre.run(stack.env(), "similar", "gina-get", "--mode", "get-se",
+                    "--include-self");
+            assertEquals(0, inGetSe.exit(), inGetSe.describe());
+            assertEquals(Set.of("gina-get"), voicesOf(inGetSe), "the only get-se voice: " + inGetSe.describe());
+            Timbre.Result inExtractSe = timbre.run(stack.env(), "similar", "gina-extract", "--mode", "extract-se",
+                    "--include-self", "--limit", "50");
+            assertEquals(0, inExtractSe.exit(), inExtractSe.describe());
+            Set<String> extractVoices = voicesOf(inExtractSe);
+            assertTrue(extractVoices.contains("gina-extract") && !extractVoices.contains("gina-get"),
+                    inExtractSe.describe());
+            Timbre.Result otherMode = timbre.run(stack.env(), "similar", "gina-get", "--mode", "extract-se");
+            assertEquals(3, otherMode.exit(), "gina-get has no extract-se embedding: " + otherMode.describe());
+
+            assertStoppedCleanly(worker.stop());
+        }
+
+        // extract --mode get-se prints the speech summary with the embedding
+        Timbre.Result extract = timbre.run(Map.of(), "extract", "--mode", "get-se", "--converter",
+                Timbre.ROOT.resolve("infra/model/fixtures/converter").toString(), SPEECH.toString());
+        assertEquals(0, extract.exit(), extract.describe());
+        JsonNode line = parse(extract.stdoutLines().get(0), extract);
+        assertEquals("get-se", line.path("se_mode").asText(), extract.describe());
+        assertTrue(line.path("speech_segments_s").size() > 0 && line.path("speech_segments_s").get(0).size() == 2,
+                extract.describe());
+        assertTrue(line.path("kept_s").asDouble() > 0, extract.describe());
+        assertTrue(line.path("split_s").size() > 0, extract.describe());
+        assertEquals(256, line.path("embedding").size(), extract.describe());
+    }
+
+    private JsonNode status(Submitted job) {
+        Timbre.Result r = timbre.run(stack.env(), "status", job.jobId());
+        assertEquals(0, r.exit(), r.describe());
+        return parse(String.join("\n", r.stdoutLines()), r);
+    }
+
+    private static Set<String> voicesOf(Timbre.Result r) {
+        Set<String> voices = new LinkedHashSet<>();
+        for (String line : r.stdoutLines()) {
+            voices.add(parse(line, r).path("voice_id").asText());
+        }
+        return voices;
     }
 
     private void checkStatus(Submitted job) {
@@ -341,6 +419,11 @@ final class Pipeline {
         new SplittableRandom(7).nextBytes(bytes);
         System.arraycopy("RIFF".getBytes(StandardCharsets.US_ASCII), 0, bytes, 0, 4);
         return write(scratch.resolve("corrupt.wav"), bytes);
+    }
+
+    /** Three seconds of digital silence: get-se's VAD keeps nothing of it. */
+    static Path silentWav(Path scratch) {
+        return write(scratch.resolve("silence_3s.wav"), WavWriter.pcm16(new float[3 * 22050], 22050));
     }
 
     /** A 30 s synthetic recording: a batch of them keeps a worker busy for a while. */

@@ -72,4 +72,11 @@ class PipelineIT {
         assumeTrue(migrated, "./timbre migrate failed (see migrateCreatesTheSchemaOfANewDatabase)");
         pipeline.sigtermWithABacklogLosesNothing(scratch);
     }
+
+    @Test
+    @Order(4)
+    void getSeAndExtractSeJobsAreEmbeddedAndSearchedApart() {
+        assumeTrue(migrated, "./timbre migrate failed (see migrateCreatesTheSchemaOfANewDatabase)");
+        pipeline.getSeAndExtractSeJobsAreEmbeddedAndSearchedApart();
+    }
 }

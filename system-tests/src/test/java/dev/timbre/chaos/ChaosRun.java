@@ -415,7 +415,7 @@ public final class ChaosRun {
             PipelineMetrics metrics = new PipelineMetrics(new PrintStream(OutputStream.nullOutputStream()), "Timbre",
                     "chaos", Clock.systemUTC());
             JobProcessor processor = new JobProcessor(jobs, new S3AudioSource(s3Client, BUCKET, Set.of(BUCKET),
-                    50L << 20), store, new ToneColorEmbedder(PipelineHarness.extractor()), MAX_RECEIVES, metrics,
+                    50L << 20), store, new ToneColorEmbedder(PipelineHarness.extractor()), dev.timbre.tone.SeMode.EXTRACT_SE, MAX_RECEIVES, metrics,
                     Clock.systemUTC());
             BatchProcessor batches = new BatchProcessor(pool, new JobMessageParser(), processor,
                     new DeadLetterQueue(sqsClient, queues.dlqUrl()), metrics, Clock.systemUTC());
@@ -442,6 +442,7 @@ public final class ChaosRun {
         env.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
         env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
         env.put("TIMBRE_WORKER_THREADS", "1");
+        env.put("TIMBRE_SE_MODE", "extract-se"); // synthetic clips, not speech
         env.put("TIMBRE_LOG_FORMAT", "json");
         return env;
     }

@@ -82,6 +82,7 @@ class EcsWorkerCrashRecoveryTest {
             env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
             env.put("TIMBRE_CONVERTER_DIR", CONVERTER.toString());
             env.put("TIMBRE_WORKER_THREADS", "2");
+            env.put("TIMBRE_SE_MODE", "extract-se"); // synthetic clips, not speech
             env.put("TIMBRE_LOG_FORMAT", "json");
 
             // when: a worker runs until a third of the jobs are done, and is killed with SIGKILL

@@ -91,7 +91,7 @@ class JobLifecycleFaultTest {
         }
 
         @Override
-        public Extraction extract(byte[] encodedAudio) {
+        public Extraction extract(byte[] encodedAudio, dev.timbre.tone.SeMode mode) {
             Runnable hook = byAudio.get(java.util.Arrays.hashCode(encodedAudio));
             String messageId = MDC.get("message_id"); // set by BatchProcessor for the message being processed
             Runnable perMessage = messageId == null ? null : byMessage.get(messageId);
@@ -101,7 +101,7 @@ class JobLifecycleFaultTest {
             if (perMessage != null) {
                 perMessage.run();
             }
-            return real.extract(encodedAudio);
+            return real.extract(encodedAudio, mode);
         }
 
         @Override
@@ -116,7 +116,7 @@ class JobLifecycleFaultTest {
     }
 
     private BatchProcessor batches(WorkerPool pool, Embedder embedder, JobStore jobs, int maxReceives) {
-        JobProcessor processor = new JobProcessor(jobs, harness.audio, harness.store, embedder, maxReceives,
+        JobProcessor processor = new JobProcessor(jobs, harness.audio, harness.store, embedder, dev.timbre.tone.SeMode.EXTRACT_SE, maxReceives,
                 harness.metrics, Clock.systemUTC());
         return new BatchProcessor(pool, new JobMessageParser(), processor,
                 new DeadLetterQueue(harness.sqsClient, harness.dlqUrl), harness.metrics, Clock.systemUTC());

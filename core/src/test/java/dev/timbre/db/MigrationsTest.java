@@ -25,7 +25,7 @@ class MigrationsTest {
     @Test
     void emptyDatabaseIsMigratedOnceAndThenLeftAlone() throws Exception {
         try (TestDatabase db = TestDatabase.createEmpty()) {
-            assertEquals(2, Migrations.migrate(db.dataSource()), "first run applies V1 and V2");
+            assertEquals(3, Migrations.migrate(db.dataSource()), "first run applies V1, V2 and V3");
             assertEquals(0, Migrations.migrate(db.dataSource()), "second run finds the schema current");
 
             try (Connection c = db.dataSource().getConnection();
@@ -35,6 +35,8 @@ class MigrationsTest {
                 assertEquals("1", rs.getString(1));
                 assertTrue(rs.next());
                 assertEquals("2", rs.getString(1));
+                assertTrue(rs.next());
+                assertEquals("3", rs.getString(1));
             }
         }
     }
@@ -86,7 +88,8 @@ class MigrationsTest {
             sources = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sql")).sorted().toList();
         }
 
-        assertEquals(List.of("V1__voice_processing_jobs.sql", "V2__voice_embeddings.sql"), sources);
+        assertEquals(List.of("V1__voice_processing_jobs.sql", "V2__voice_embeddings.sql",
+                "V3__job_events_outbox.sql"), sources);
         for (String name : sources) {
             assertNotNull(Migrations.class.getResource("/db/migration/" + name),
                     name + " must be packaged as classpath:db/migration/" + name);

@@ -248,7 +248,9 @@ public record TimbreConfig(
                     + "to one sink, set one of them");
         }
         Optional<URI> endpoint = AwsEnvironment.endpoint(in, "AWS_ENDPOINT_URL_EVENTBRIDGE");
-        return new EventSettings(bus, queue, bus.isPresent() ? endpoint : Optional.empty());
+        Duration sweepEvery = Duration.ofMillis(in.longInteger("TIMBRE_EVENTS_SWEEP_MS",
+                EventSettings.DEFAULT_SWEEP.toMillis(), 100, Duration.ofDays(1).toMillis()));
+        return new EventSettings(bus, queue, bus.isPresent() ? endpoint : Optional.empty(), sweepEvery);
     }
 
     /** The audio limits these settings describe. */
@@ -361,14 +363,18 @@ public record TimbreConfig(
      * @param bus                 {@code TIMBRE_EVENTS_BUS}, a bus name or ARN
      * @param queueUrl            {@code TIMBRE_EVENTS_QUEUE_URL}, an SQS queue (local runs, tests); on the SQS endpoint
      * @param eventBridgeEndpoint {@code AWS_ENDPOINT_URL_EVENTBRIDGE}, else {@code AWS_ENDPOINT_URL}; only with a bus
+     * @param sweepEvery          {@code TIMBRE_EVENTS_SWEEP_MS}, how often a long-running worker publishes the outbox;
+     *                            default 1000 ms
      */
-    public record EventSettings(Optional<String> bus, Optional<URI> queueUrl, Optional<URI> eventBridgeEndpoint) {
-        public static final EventSettings NONE = new EventSettings(Optional.empty(), Optional.empty(), Optional.empty());
+    public record EventSettings(Optional<String> bus, Optional<URI> queueUrl, Optional<URI> eventBridgeEndpoint,
+                                Duration sweepEvery) {
+        public static final Duration DEFAULT_SWEEP = Duration.ofSeconds(1);
 
         public EventSettings {
             Objects.requireNonNull(bus, "bus");
             Objects.requireNonNull(queueUrl, "queueUrl");
             Objects.requireNonNull(eventBridgeEndpoint, "eventBridgeEndpoint");
+            Objects.requireNonNull(sweepEvery, "sweepEvery");
         }
 
         public boolean configured() {

@@ -25,9 +25,6 @@ public final class EcsWorkerMain {
 
     private static final Logger log = LoggerFactory.getLogger(EcsWorkerMain.class);
 
-    /** How often the worker publishes the outbox. */
-    static final Duration EVENT_SWEEP_EVERY = Duration.ofSeconds(1);
-
     private EcsWorkerMain() {
     }
 
@@ -72,7 +69,7 @@ public final class EcsWorkerMain {
         WorkerRuntime runtime = WorkerRuntime.create(config, "timbre-ecs");
         // Completion events (docs/architecture.md §13): published within a second of commit, and whatever a crash or
         // an outage left in the outbox is swept up by any worker.
-        runtime.events().ifPresent(events -> events.startSweeper(EVENT_SWEEP_EVERY));
+        runtime.events().ifPresent(events -> events.startSweeper(config.events().sweepEvery()));
         EcsWorker worker = new EcsWorker(runtime.sqs(), config.queueUrl().get().toString(), runtime.batches(),
                 runtime.metrics(), settings, Clock.systemUTC());
         // {"status":"ok"} 200 or {"status":"unhealthy"} 503, the answer both services give (docs/operations.md)

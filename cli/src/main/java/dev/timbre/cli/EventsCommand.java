@@ -24,7 +24,7 @@ import software.amazon.awssdk.services.sqs.model.Message;
 /**
  * {@code timbre events}: reads the completion events from the SQS sink, {@code TIMBRE_EVENTS_QUEUE_URL}
  * (docs/architecture.md §13), as a consumer does: each message is printed once per event id (copies are expected:
- * delivery is at-least-once) and deleted, unless {@code --keep}.
+ * delivery is at-least-once; {@code --all-copies} shows them) and deleted, unless {@code --keep}.
  */
 @Command(name = "events", mixinStandardHelpOptions = true,
         description = {"Print the completion events on TIMBRE_EVENTS_QUEUE_URL (one line each, or --json), "
@@ -51,6 +51,10 @@ final class EventsCommand implements Callable<Integer> {
 
     @Option(names = "--keep", description = "Leave the messages in the queue (they become visible again).")
     boolean keep;
+
+    @Option(names = "--all-copies", description = "Print every copy of an event, not only the first (delivery is "
+            + "at-least-once: copies carry the same event id).")
+    boolean allCopies;
 
     @Override
     public Integer call() throws Exception {
@@ -91,7 +95,7 @@ final class EventsCommand implements Callable<Integer> {
         JsonNode detail = event.path("detail");
         // the stable id: detail.event_id (through EventBridge, "id" is EventBridge's own)
         String id = detail.path("event_id").asText(event.path("id").asText());
-        if (!seen.add(id)) {
+        if (!seen.add(id) && !allCopies) {
             return;
         }
         if (json) {

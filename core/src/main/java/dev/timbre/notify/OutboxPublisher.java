@@ -129,7 +129,11 @@ public final class OutboxPublisher implements AutoCloseable {
         return sink.describe();
     }
 
-    /** Stops the sweeper (waiting briefly for a sweep in flight) and closes the sink. */
+    /**
+     * Stops the sweeper (waiting briefly for a sweep in flight), publishes what the last jobs committed (bounded by
+     * {@link #FINAL_SWEEP}: a stopping ECS task should not leave its last events to the next worker's sweep), and
+     * closes the sink. The runtime closes this after the worker pool and before the connection pool.
+     */
     @Override
     public void close() {
         ScheduledExecutorService s;
@@ -144,7 +148,11 @@ public final class OutboxPublisher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            sweepOnce(FINAL_SWEEP);
         }
         sink.close();
     }
+
+    /** Bound of the last sweep when a worker stops. */
+    static final Duration FINAL_SWEEP = Duration.ofSeconds(2);
 }

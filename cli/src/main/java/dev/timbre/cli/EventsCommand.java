@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,9 +57,12 @@ final class EventsCommand implements Callable<Integer> {
             + "at-least-once: copies carry the same event id).")
     boolean allCopies;
 
+    /** The environment; tests replace it. */
+    Map<String, String> env = System.getenv();
+
     @Override
     public Integer call() throws Exception {
-        TimbreConfig.EventQueueSettings settings = TimbreConfig.eventQueueFromEnv(System.getenv());
+        TimbreConfig.EventQueueSettings settings = TimbreConfig.eventQueueFromEnv(env);
         SqsClientBuilder builder = SqsClient.builder().region(Region.of(settings.region()))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
                 .httpClient(UrlConnectionHttpClient.create());

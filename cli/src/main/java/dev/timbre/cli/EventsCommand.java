@@ -70,18 +70,24 @@ final class EventsCommand implements Callable<Integer> {
         String queue = settings.queueUrl().toString();
         PrintWriter out = spec.commandLine().getOut();
         Set<String> seen = new HashSet<>();
+        Set<String> received = new HashSet<>();
         try (SqsClient sqs = builder.build()) {
             while (true) {
                 List<Message> messages = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10)
                         .waitTimeSeconds(follow ? 20 : 1).visibilityTimeout(keep ? 0 : 30)).messages();
+                boolean anyNew = false;
                 for (Message m : messages) {
-                    print(out, m.body(), seen);
+                    // --keep leaves every message visible, so the same ones come back: stop once nothing is new
+                    if (received.add(m.messageId())) {
+                        anyNew = true;
+                        print(out, m.body(), seen);
+                    }
                     if (!keep) {
                         sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
                     }
                 }
                 out.flush();
-                if (messages.isEmpty() && !follow) {
+                if ((messages.isEmpty() || (keep && !anyNew)) && !follow) {
                     return ExitCodes.OK;
                 }
             }

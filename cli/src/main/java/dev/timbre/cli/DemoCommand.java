@@ -156,11 +156,13 @@ final class DemoCommand implements Callable<Integer> {
             List<Message> deadLetters = poisonBody == null ? List.of() : awaitDeadLetters(stack, 1);
 
             boolean asExpected = report(stack, jobs, deadLetters, poisonBody, console, elapsed);
+            asExpected &= printEvents(stack, jobs, console);
             console.println();
             console.println("where the data lives:");
             console.println("  jobs:        voice_processing_jobs in " + stack.postgresWhere());
             console.println("  embeddings:  " + stack.store().collection());
             console.println("  audio:       " + data.resolve("s3").resolve(LocalStack.BUCKET));
+            stack.config().events().queueUrl().ifPresent(q -> console.println("  events:      queue " + q));
             console.println("  logs:        " + logFile);
             if (!finished) {
                 console.println("timed out after " + timeoutSeconds + " s waiting for jobs");
@@ -258,6 +260,59 @@ final class DemoCommand implements Callable<Integer> {
             found = stack.peekDeadLetters();
         }
         return found;
+    }
+
+    /**
+     * Prints the completion events the local events queue received (docs/architecture.md §13): one per finished job is
+     * expected, identical by event id across copies (at-least-once), none for another job.
+     */
+    private boolean printEvents(LocalStack stack, List<DemoJob> jobs, PrintStream console) throws IOException {
+        if (stack.config().events().queueUrl().isEmpty()) {
+            console.println();
+            console.println("events: sent to " + stack.config().events().bus().map(b -> "EventBridge bus " + b)
+                    .orElse("no sink") + " (not read by the demo)");
+            return true;
+        }
+        java.util.Set<UUID> finished = new java.util.HashSet<>();
+        for (DemoJob j : jobs) {
+            stack.jobs().find(j.id()).filter(r -> r.status() == JobStatus.COMPLETED || r.status() == JobStatus.FAILED)
+                    .ifPresent(r -> finished.add(r.id()));
+        }
+        java.util.Map<String, JsonNode> byId = new java.util.LinkedHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String body : stack.drainEvents(Duration.ofSeconds(3))) {
+                JsonNode event = JSON.readTree(body);
+                byId.putIfAbsent(event.path("id").asText(), event);
+            }
+            if (byId.values().stream().map(e -> e.path("detail").path("job_id").asText()).collect(
+                    java.util.stream.Collectors.toSet()).containsAll(finished.stream().map(UUID::toString).toList())) {
+                break;
+            }
+        }
+        console.println();
+        console.println("events received on " + LocalStack.EVENTS_QUEUE + " (EventBridge's shape; ./timbre events reads "
+                + "the queue):");
+        java.util.Set<UUID> reported = new java.util.HashSet<>();
+        java.util.Set<UUID> ours = new java.util.HashSet<>();
+        jobs.forEach(j -> ours.add(j.id()));
+        int earlier = 0;
+        for (JsonNode e : byId.values()) {
+            JsonNode d = e.path("detail");
+            if (!ours.contains(UUID.fromString(d.path("job_id").asText()))) {
+                earlier++; // a job of an earlier demo on the same database, whose event waited in the outbox
+                continue;
+            }
+            console.printf(Locale.ROOT, "  %-26s job %s  voice %-10s attempts %d  id %s%n", e.path("detail-type").asText(),
+                    d.path("job_id").asText(), d.path("voice_id").asText(), d.path("attempts").asInt(),
+                    e.path("id").asText());
+            reported.add(UUID.fromString(d.path("job_id").asText()));
+        }
+        boolean ok = reported.equals(finished);
+        console.printf(Locale.ROOT, "%d distinct events for %d finished jobs%s%s%n", reported.size(), finished.size(),
+                earlier > 0 ? " (and " + earlier + " left over from an earlier run)" : "",
+                ok ? "" : ": EVENTS MISSING OR EXTRA");
+        return ok;
     }
 
     private boolean report(LocalStack stack, List<DemoJob> jobs, List<Message> deadLetters, String poisonBody,

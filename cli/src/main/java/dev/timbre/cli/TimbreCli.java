@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = TimbreCli.Version.class,
         description = "Voice recordings to OpenVoice-compatible tone-color embeddings.",
         subcommands = {DemoCommand.class, ExtractCommand.class, WorkerCommand.class, SubmitCommand.class,
-                StatusCommand.class, SimilarCommand.class, ReconcileCommand.class, MigrateCommand.class, CommandLine.HelpCommand.class})
+                StatusCommand.class, EventsCommand.class, SimilarCommand.class, ReconcileCommand.class, MigrateCommand.class, CommandLine.HelpCommand.class})
 public final class TimbreCli implements Runnable {
 
     @CommandLine.Spec

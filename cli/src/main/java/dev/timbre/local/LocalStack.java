@@ -40,6 +40,7 @@ public final class LocalStack implements AutoCloseable {
 
     public static final String BUCKET = "timbre-uploads";
     public static final String QUEUE = "timbre-jobs";
+    public static final String EVENTS_QUEUE = "timbre-events";
 
     /**
      * @param dataDir        where Postgres and S3 keep their files
@@ -126,7 +127,13 @@ public final class LocalStack implements AutoCloseable {
         env.put("TIMBRE_MAX_RECEIVES", Integer.toString(o.maxReceives()));
         env.putIfAbsent("TIMBRE_CONVERTER_DIR", o.home().resolve(TimbreConfig.BUNDLED_CONVERTER_DIR).toString());
         env.putIfAbsent("TIMBRE_LOG_FORMAT", "text");
+        // Completion events (docs/architecture.md §13) go to a queue on the same ElasticMQ, unless the user named a sink
+        if (!env.containsKey("TIMBRE_EVENTS_BUS") && !env.containsKey("TIMBRE_EVENTS_QUEUE_URL")) {
+            env.put("TIMBRE_EVENTS_QUEUE_URL", sqs.createQueue(EVENTS_QUEUE, Duration.ofSeconds(30)));
+        }
         config = TimbreConfig.fromEnv(env);
+        console.println("events:     " + config.events().queueUrl().map(u -> "queue " + u)
+                .or(() -> config.events().bus().map(b -> "EventBridge bus " + b)).orElse("none"));
 
         dataSource = DatabasePool.open(config.dbUrl(), config.dbUser(), config.dbPassword().orElse(null), 4);
         closeInReverse.push(dataSource);
@@ -141,7 +148,7 @@ public final class LocalStack implements AutoCloseable {
         WorkerRuntime runtime = WorkerRuntime.create(config, "timbre-local");
         closeInReverse.push(runtime);
         VoiceEmbeddingHandler handler = new VoiceEmbeddingHandler(runtime.batches(), runtime.metrics(),
-                config.deadlineMargin(), Clock.systemUTC());
+                config.deadlineMargin(), Clock.systemUTC(), runtime.events());
         console.println("worker:     " + config.workerThreads() + " worker threads, converter "
                 + config.converterDir());
 
@@ -225,6 +232,30 @@ public final class LocalStack implements AutoCloseable {
                 .visibilityTimeout(0).waitTimeSeconds(0)
                 .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT)
                 .messageAttributeNames("All")).messages();
+    }
+
+    /**
+     * Completion events now in the local events queue (docs/architecture.md §13), received and deleted, until the queue
+     * answers empty twice or {@code wait} has passed; bodies as sent (EventBridge's event shape).
+     */
+    public List<String> drainEvents(Duration wait) {
+        Optional<java.net.URI> queue = config.events().queueUrl();
+        if (queue.isEmpty()) {
+            return List.of();
+        }
+        List<String> bodies = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + wait.toNanos();
+        int empty = 0;
+        while (empty < 2 && System.nanoTime() < deadline) {
+            List<Message> got = sqsClient.receiveMessage(b -> b.queueUrl(queue.get().toString())
+                    .maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+            empty = got.isEmpty() ? empty + 1 : 0;
+            for (Message m : got) {
+                bodies.add(m.body());
+                sqsClient.deleteMessage(b -> b.queueUrl(queue.get().toString()).receiptHandle(m.receiptHandle()));
+            }
+        }
+        return bodies;
     }
 
     public String dlqUrl() {

@@ -151,7 +151,7 @@ class TimbreCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String command : new String[] {"demo", "extract", "worker", "submit", "status", "similar", "reconcile", "migrate"}) {
+        for (String command : new String[] {"demo", "extract", "worker", "submit", "status", "events", "similar", "reconcile", "migrate"}) {
             Run r = run(command, "--help");
             assertEquals(0, r.exit(), command + ": " + r.err());
             assertTrue(r.out().contains("Usage: timbre " + command), command + ": " + r.out());

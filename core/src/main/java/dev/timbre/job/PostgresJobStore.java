@@ -1,6 +1,7 @@
 package dev.timbre.job;
 
 import dev.timbre.tone.SeMode;
+import dev.timbre.notify.JobEvents;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -87,7 +88,7 @@ public final class PostgresJobStore implements JobStore {
     @Override
     public boolean complete(UUID jobId, String resultJson) {
         Objects.requireNonNull(resultJson, "resultJson");
-        return update("completing job " + jobId,
+        return withEvent("completing job " + jobId, "COMPLETED",
                 "UPDATE voice_processing_jobs"
                         + " SET status = 'COMPLETED', result = ?::jsonb, error = NULL, finished_at = now(),"
                         + " updated_at = now(),"
@@ -101,7 +102,7 @@ public final class PostgresJobStore implements JobStore {
     /** Any state but COMPLETED becomes FAILED: a finished job is never overwritten by a late failure. */
     @Override
     public void fail(UUID jobId, String error) {
-        update("failing job " + jobId,
+        withEvent("failing job " + jobId, "FAILED",
                 "UPDATE voice_processing_jobs"
                         + " SET status = 'FAILED', error = ?, finished_at = now(), updated_at = now()"
                         + " WHERE id = ? AND status <> 'COMPLETED'",
@@ -192,6 +193,30 @@ public final class PostgresJobStore implements JobStore {
             }
         } catch (SQLException e) {
             throw SqlErrors.classify("reading job " + jobId, e);
+        }
+    }
+
+    /**
+     * Runs a transition {@code update} of job {@code jobId} (its last parameter) together with the insert of its
+     * completion event, in one statement (docs/architecture.md §13, {@link JobEvents}); returns the rows moved.
+     */
+    private int withEvent(String action, String finalStatus, String update, Object... parameters) {
+        UUID eventId = JobEvents.eventId((UUID) parameters[parameters.length - 1], finalStatus);
+        Object[] all = java.util.Arrays.copyOf(parameters, parameters.length + 2);
+        all[parameters.length] = eventId;
+        all[parameters.length + 1] = eventId.toString();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement statement = c.prepareStatement(JobEvents.recorded(update, finalStatus))) {
+            statement.setQueryTimeout(statementTimeoutSeconds);
+            for (int i = 0; i < all.length; i++) {
+                statement.setObject(i + 1, all[i]);
+            }
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } catch (SQLException e) {
+            throw SqlErrors.classify(action, e);
         }
     }
 

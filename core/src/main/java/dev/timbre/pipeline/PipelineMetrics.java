@@ -24,7 +24,8 @@ import java.util.Map;
  *
  * <p>Metrics: {@code Jobs<Disposition>} counts (completed, failed by class), stage latencies in
  * milliseconds ({@code Stage<Name>Ms}, one value per job), {@code BatchSize}, {@code QueueAgeMs} (now minus
- * SentTimestamp, one value per message). Thread-safe: workers record concurrently; the host flushes once per
+ * SentTimestamp, one value per message); of the completion events (docs/architecture.md §13) {@code EventsPublished},
+ * {@code EventPublishFailures} (counts) and {@code EventOutboxAgeSeconds}. Thread-safe: workers record concurrently; the host flushes once per
  * batch.
  */
 public final class PipelineMetrics {
@@ -40,6 +41,7 @@ public final class PipelineMetrics {
 
     private final Map<Disposition, Integer> counts = new EnumMap<>(Disposition.class);
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
+    private final Map<String, Integer> totals = new LinkedHashMap<>();
 
     /**
      * @param out       where EMF lines go (stdout in production)
@@ -70,6 +72,27 @@ public final class PipelineMetrics {
         addValue("QueueAgeMs", Math.max(0, millis));
     }
 
+    /** Completion events the sink accepted (docs/architecture.md §13). */
+    public void eventsPublished(int count) {
+        addTotal("EventsPublished", count);
+    }
+
+    /** Completion events the sink refused or could not be reached for; they stay in the outbox. */
+    public void eventPublishFailures(int count) {
+        addTotal("EventPublishFailures", count);
+    }
+
+    /** Age of the oldest unpublished event, seconds: the outbox alarm's metric. */
+    public void eventOutboxAge(double seconds) {
+        addValue("EventOutboxAgeSeconds", Math.max(0, seconds));
+    }
+
+    private synchronized void addTotal(String name, int count) {
+        if (count > 0) {
+            totals.merge(name, count, Integer::sum);
+        }
+    }
+
     private synchronized void addValue(String name, double value) {
         List<Double> list = values.computeIfAbsent(name, k -> new ArrayList<>());
         if (list.size() < MAX_VALUES) {
@@ -81,12 +104,13 @@ public final class PipelineMetrics {
     public void flush() {
         String line;
         synchronized (this) {
-            if (counts.isEmpty() && values.isEmpty()) {
+            if (counts.isEmpty() && values.isEmpty() && totals.isEmpty()) {
                 return;
             }
             line = render();
             counts.clear();
             values.clear();
+            totals.clear();
         }
         out.println(line);
     }
@@ -105,8 +129,13 @@ public final class PipelineMetrics {
             metrics.addObject().put("Name", name).put("Unit", "Count");
             root.put(name, e.getValue());
         }
+        for (Map.Entry<String, Integer> e : totals.entrySet()) {
+            metrics.addObject().put("Name", e.getKey()).put("Unit", "Count");
+            root.put(e.getKey(), e.getValue());
+        }
         for (Map.Entry<String, List<Double>> e : values.entrySet()) {
-            String unit = e.getKey().endsWith("Ms") ? "Milliseconds" : "Count";
+            String unit = e.getKey().endsWith("Ms") ? "Milliseconds" : e.getKey().endsWith("Seconds") ? "Seconds"
+                    : "Count";
             metrics.addObject().put("Name", e.getKey()).put("Unit", unit);
             ArrayNode array = root.putArray(e.getKey());
             e.getValue().forEach(array::add);

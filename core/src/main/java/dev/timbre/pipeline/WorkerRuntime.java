@@ -8,6 +8,9 @@ import dev.timbre.job.JobMessageParser;
 import dev.timbre.job.JobStore;
 import dev.timbre.job.PostgresJobStore;
 import dev.timbre.job.TransientJobException;
+import dev.timbre.notify.EventOutbox;
+import dev.timbre.notify.EventSinks;
+import dev.timbre.notify.OutboxPublisher;
 import dev.timbre.source.S3AudioSource;
 import dev.timbre.store.EmbeddingStore;
 import dev.timbre.store.EmbeddingStores;
@@ -16,6 +19,7 @@ import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -44,14 +48,16 @@ public final class WorkerRuntime implements AutoCloseable {
     private final SqsClient sqs;
     private final BatchProcessor batches;
     private final PipelineMetrics metrics;
+    private final Optional<OutboxPublisher> events;
     private final Deque<AutoCloseable> closeInReverse;
 
     private WorkerRuntime(TimbreConfig config, SqsClient sqs, BatchProcessor batches, PipelineMetrics metrics,
-                          Deque<AutoCloseable> closeInReverse) {
+                          Optional<OutboxPublisher> events, Deque<AutoCloseable> closeInReverse) {
         this.config = config;
         this.sqs = sqs;
         this.batches = batches;
         this.metrics = metrics;
+        this.events = events;
         this.closeInReverse = closeInReverse;
     }
 
@@ -103,6 +109,14 @@ public final class WorkerRuntime implements AutoCloseable {
             owned.push(extractor);
             long modelMs = millisSince(t);
 
+            // Completion events (docs/architecture.md §13): the outbox rows are written by the job store; this
+            // publishes them. Its metrics have their own instance, flushed by the sweeper, so that a sweep never
+            // splits a batch's metrics line.
+            Optional<OutboxPublisher> events = EventSinks.fromConfig(config).map(sink -> new OutboxPublisher(
+                    new EventOutbox(dataSource), sink,
+                    new PipelineMetrics(System.out, METRICS_NAMESPACE, service, Clock.systemUTC())));
+            events.ifPresent(owned::push);
+
             WorkerPool pool = new WorkerPool(config.workerThreads());
             owned.push(pool);
 
@@ -116,8 +130,9 @@ public final class WorkerRuntime implements AutoCloseable {
                     .addKeyValue("aws_clients_ms", awsMs).addKeyValue("embedding_store_ms", storeMs)
                     .addKeyValue("model_ms", modelMs).addKeyValue("worker_threads", pool.threads())
                     .addKeyValue("embedding_store", store.collection()).addKeyValue("model", extractor.modelId())
+                    .addKeyValue("event_sink", events.map(OutboxPublisher::sinkDescription).orElse("none"))
                     .log("worker initialised");
-            return new WorkerRuntime(config, sqs, batches, metrics, owned);
+            return new WorkerRuntime(config, sqs, batches, metrics, events, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -145,6 +160,14 @@ public final class WorkerRuntime implements AutoCloseable {
 
     public PipelineMetrics metrics() {
         return metrics;
+    }
+
+    /**
+     * The publisher of completion events, when a sink is configured (docs/architecture.md §13). Hosts publish after
+     * a batch ({@link OutboxPublisher#publishPending}) or run its sweeper; it is closed with the runtime.
+     */
+    public Optional<OutboxPublisher> events() {
+        return events;
     }
 
     /** The SQS client, for hosts that poll and delete themselves (ECS). */

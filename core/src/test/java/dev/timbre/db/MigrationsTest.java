@@ -26,7 +26,7 @@ class MigrationsTest {
     @Test
     void emptyDatabaseIsMigratedOnceAndThenLeftAlone() throws Exception {
         try (TestDatabase db = TestDatabase.createEmpty()) {
-            assertEquals(3, Migrations.migrate(db.dataSource()), "first run applies V1, V2 and V4");
+            assertEquals(4, Migrations.migrate(db.dataSource()), "first run applies V1 to V4");
             assertEquals(0, Migrations.migrate(db.dataSource()), "second run finds the schema current");
 
             try (Connection c = db.dataSource().getConnection();
@@ -36,6 +36,8 @@ class MigrationsTest {
                 assertEquals("1", rs.getString(1));
                 assertTrue(rs.next());
                 assertEquals("2", rs.getString(1));
+                assertTrue(rs.next());
+                assertEquals("3", rs.getString(1));
                 assertTrue(rs.next());
                 assertEquals("4", rs.getString(1));
             }
@@ -90,6 +92,7 @@ class MigrationsTest {
         }
 
         assertEquals(List.of("V1__voice_processing_jobs.sql", "V2__voice_embeddings.sql",
+                "V3__job_events_outbox.sql",
                 "V4__embedding_mode.sql"), sources);
         for (String name : sources) {
             assertNotNull(Migrations.class.getResource("/db/migration/" + name),

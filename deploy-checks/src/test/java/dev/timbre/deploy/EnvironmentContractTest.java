@@ -42,7 +42,11 @@ class EnvironmentContractTest {
             Map.entry("TIMBRE_DB_PASSWORD", "as TIMBRE_DB_USER: never in the function's configuration"),
             Map.entry("AWS_ENDPOINT_URL_SECRETS_MANAGER", "local runs only"),
             Map.entry("TIMBRE_ALLOWED_BUCKETS", "one bucket per stack: the role may read only the upload prefix"),
-            Map.entry("TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS"));
+            Map.entry("TIMBRE_LOG_FORMAT", "defaults to JSON inside Lambda and ECS"),
+            Map.entry("TIMBRE_EVENTS_QUEUE_URL", "the SQS sink of local runs and tests; the stack publishes to its bus"),
+            Map.entry("AWS_ENDPOINT_URL_EVENTBRIDGE", "local runs only"),
+            Map.entry("TIMBRE_EVENTS_SWEEP_MS", "the function publishes after each batch; the interval is for the "
+                    + "ECS worker"));
 
     /**
      * Read by the libraries rather than TimbreConfig: aws-embedded-metrics (the worker's EMF), and libtorch's

@@ -137,4 +137,19 @@ class IamScopeTest {
         assertTrue(granted.containsAll(List.of("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")),
                 "granted on the queue: " + granted);
     }
+
+    @Test
+    void completionEventsMayBePutOnTheStacksBusOnlyByTheFunctionAndTheWorker() {
+        // docs/architecture.md §13: events:PutEvents, on this stack's bus and nothing else, for the two publishers
+        Map<String, Object> bus = Map.of("Fn::GetAtt", List.of("CompletionEventBus", "Arn"));
+        Set<String> publishers = new TreeSet<>();
+        for (Statement s : allowStatements()) {
+            if (s.actions().stream().anyMatch(a -> a.startsWith("events:"))) {
+                assertEquals(List.of("events:PutEvents"), s.actions(), s.where());
+                assertEquals(bus, s.body().get("Resource"), s.where() + " may put events on the stack's bus only");
+                publishers.add(s.where().substring(0, s.where().indexOf('/')));
+            }
+        }
+        assertEquals(Set.of("VoiceEmbeddingFunctionRole", "WorkerTaskRole"), publishers);
+    }
 }

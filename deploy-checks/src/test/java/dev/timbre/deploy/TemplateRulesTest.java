@@ -357,6 +357,9 @@ class TemplateRulesTest {
             for (String id : template.resourcesOfType("AWS::CloudWatch::Alarm")) {
                 Map<String, Object> p = template.properties(id);
                 assertNotNull(p.get("AlarmActions"), id + " notifies somebody");
+                if (p.containsKey("Metrics")) {
+                    continue; // metric math (the outbox-age alarm): CompletionEvents checks it
+                }
                 watched.add(p.get("Namespace") + "/" + p.get("MetricName") + "/"
                         + Template.map(((List<?>) p.get("Dimensions")).get(0), id).get("Value"));
             }
@@ -381,5 +384,44 @@ class TemplateRulesTest {
     void templateDeclaresTheSamTransform() {
         assertEquals("AWS::Serverless-2016-10-31", template.root().get("Transform"));
         assertEquals("2010-09-09", template.root().get("AWSTemplateFormatVersion"));
+    }
+
+    @Nested
+    class CompletionEvents {
+
+        @Test
+        void theFunctionAndTheWorkerPublishToTheStacksBus() {
+            Map<String, Object> bus = Map.of("Ref", "CompletionEventBus");
+            assertEquals("AWS::Events::EventBus", template.resource("CompletionEventBus").get("Type"));
+            assertEquals(bus, EnvironmentContractTest.functionEnvironment(template).get("TIMBRE_EVENTS_BUS"));
+            assertTrue(template.properties("WorkerTaskDefinition").toString()
+                    .contains("Name=TIMBRE_EVENTS_BUS, Value={Ref=CompletionEventBus}"), "worker publishes to the bus");
+        }
+
+        @Test
+        void theExampleRuleSendsEveryCompletionEventToAQueueThatOnlyItMayWriteTo() {
+            Map<String, Object> rule = template.properties("CompletionEventsRule");
+            assertEquals(Map.of("Ref", "CompletionEventBus"), rule.get("EventBusName"));
+            Map<String, Object> pattern = Template.map(rule.get("EventPattern"), "EventPattern");
+            assertEquals(List.of("timbre"), pattern.get("source"));
+            assertEquals(List.of("Voice Embedding Completed", "Voice Embedding Failed"), pattern.get("detail-type"));
+            Map<String, Object> target = Template.map(((List<?>) rule.get("Targets")).get(0), "Targets[0]");
+            assertEquals(Map.of("Fn::GetAtt", List.of("CompletionEventsQueue", "Arn")), target.get("Arn"));
+            String policy = template.properties("CompletionEventsQueuePolicy").toString();
+            assertTrue(policy.contains("Service=events.amazonaws.com"), policy);
+            assertTrue(policy.contains("aws:SourceArn={Fn::GetAtt=[CompletionEventsRule, Arn]}"),
+                    "only the rule may send: " + policy);
+            assertTrue(policy.contains("aws:SecureTransport=false"), "TLS only: " + policy);
+            assertEquals(true, template.properties("CompletionEventsQueue").get("SqsManagedSseEnabled"));
+        }
+
+        @Test
+        void anAlarmWatchesTheAgeOfTheOutbox() {
+            String alarm = template.properties("EventOutboxAgeAlarm").toString();
+            assertTrue(alarm.contains("MetricName=EventOutboxAgeSeconds"), alarm);
+            assertTrue(alarm.contains("Value=timbre-lambda") && alarm.contains("Value=timbre-ecs"),
+                    "both publishers' metric: " + alarm);
+            assertTrue(alarm.contains("Threshold={Ref=EventOutboxAgeAlarmSeconds}"), alarm);
+        }
     }
 }

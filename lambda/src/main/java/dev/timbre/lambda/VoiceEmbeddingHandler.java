@@ -4,6 +4,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.timbre.notify.OutboxPublisher;
 import dev.timbre.pipeline.BatchOutcome;
 import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.PipelineMetrics;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.MDC;
 
 /**
@@ -32,11 +34,12 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
     private final PipelineMetrics metrics;
     private final Duration margin;
     private final Clock clock;
+    private final Optional<OutboxPublisher> events;
 
     /** Used by the Lambda runtime: shares the container's runtime, built on first use. */
     public VoiceEmbeddingHandler() {
         this(ContainerRuntime.get().batches(), ContainerRuntime.get().metrics(),
-                ContainerRuntime.get().config().deadlineMargin(), Clock.systemUTC());
+                ContainerRuntime.get().config().deadlineMargin(), Clock.systemUTC(), ContainerRuntime.get().events());
     }
 
     /**
@@ -46,11 +49,24 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
      *               metrics flushed) before Lambda's own timeout would discard the whole batch's result
      */
     public VoiceEmbeddingHandler(BatchProcessor batches, PipelineMetrics metrics, Duration margin, Clock clock) {
+        this(batches, metrics, margin, clock, Optional.empty());
+    }
+
+    /**
+     * @param events publishes the completion events after each batch (docs/architecture.md §13), at most
+     *               {@link #EVENT_BUDGET} and never into the margin; what is left waits for the next invocation's sweep
+     */
+    public VoiceEmbeddingHandler(BatchProcessor batches, PipelineMetrics metrics, Duration margin, Clock clock,
+                                 Optional<OutboxPublisher> events) {
         this.batches = batches;
         this.metrics = metrics;
         this.margin = margin;
         this.clock = clock;
+        this.events = events;
     }
+
+    /** Longest an invocation spends publishing events after its batch. */
+    public static final Duration EVENT_BUDGET = Duration.ofSeconds(2);
 
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
@@ -62,6 +78,12 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
                     .minus(margin);
             BatchOutcome outcome = batches.process(messages, SqsEventRecords.isFifo(event), deadline);
             metrics.flush();
+            // After commit: this batch's events, and any an earlier container failed to publish (a frozen Lambda
+            // runs no background sweeper, so each invocation sweeps). Bounded, and never past the deadline.
+            Duration left = Duration.between(clock.instant(), deadline);
+            if (events.isPresent() && left.compareTo(Duration.ofMillis(200)) > 0) {
+                events.get().sweepOnce(left.compareTo(EVENT_BUDGET) < 0 ? left : EVENT_BUDGET);
+            }
             return new SQSBatchResponse(outcome.failedMessageIds().stream()
                     .map(SQSBatchResponse.BatchItemFailure::new)
                     .toList());

@@ -28,15 +28,17 @@ final class BlackBoxStack implements AutoCloseable {
     private final TestDatabase db;
     private final AwsAccount aws;
     private final AwsAccount.Queues queues;
+    private final String eventsQueueUrl;
     private final Map<String, String> env;
     private final List<AutoCloseable> servers;
 
-    private BlackBoxStack(Path dir, TestDatabase db, AwsAccount aws, AwsAccount.Queues queues,
+    private BlackBoxStack(Path dir, TestDatabase db, AwsAccount aws, AwsAccount.Queues queues, String eventsQueueUrl,
                           Map<String, String> dbEnv, List<AutoCloseable> servers) {
         this.dir = dir;
         this.db = db;
         this.aws = aws;
         this.queues = queues;
+        this.eventsQueueUrl = eventsQueueUrl;
         this.servers = servers;
         Map<String, String> e = new HashMap<>(aws.env());
         e.putAll(dbEnv);
@@ -47,6 +49,8 @@ final class BlackBoxStack implements AutoCloseable {
         // The deployment default of this stack: its clips are synthetic, not speech. get-se jobs say so in their
         // message (submit --mode get-se), which also checks that the message's mode wins.
         e.put("TIMBRE_SE_MODE", "extract-se");
+        // completion events (docs/architecture.md §13) go to an SQS queue, read back with ./timbre events
+        e.put("TIMBRE_EVENTS_QUEUE_URL", eventsQueueUrl);
         this.env = Map.copyOf(e);
     }
 
@@ -95,7 +99,8 @@ final class BlackBoxStack implements AutoCloseable {
                                          List<AutoCloseable> servers) {
         aws.createBucket(BUCKET);
         AwsAccount.Queues queues = aws.createQueues("timbre-jobs", MAX_RECEIVES, VISIBILITY);
-        return new BlackBoxStack(dir, db, aws, queues, dbEnv, servers);
+        String events = aws.sqs().createQueue(b -> b.queueName("timbre-events")).queueUrl();
+        return new BlackBoxStack(dir, db, aws, queues, events, dbEnv, servers);
     }
 
     /** The environment a user sets for every command: database, bucket, queues, AWS endpoints and credentials. */
@@ -125,6 +130,10 @@ final class BlackBoxStack implements AutoCloseable {
 
     AwsAccount.Queues queues() {
         return queues;
+    }
+
+    String eventsQueueUrl() {
+        return eventsQueueUrl;
     }
 
     @Override

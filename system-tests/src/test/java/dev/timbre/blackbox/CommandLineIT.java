@@ -75,8 +75,8 @@ class CommandLineIT {
 
     /** Every command README lists; {@code bench} and {@code chaos} are scripts, whose help the launcher prints. */
     static Stream<String> commands() {
-        return Stream.of("", "demo", "extract", "worker", "submit", "status", "similar", "migrate", "reconcile", "bridge",
-                "bench", "chaos");
+        return Stream.of("", "demo", "extract", "worker", "submit", "status", "events", "similar", "migrate", "reconcile",
+                "bridge", "bench", "chaos");
     }
 
     /**

@@ -142,6 +142,81 @@ final class Pipeline {
         }
     }
 
+    /**
+     * Completion events, read from outside with {@code ./timbre events --json --all-copies} on the SQS sink
+     * (docs/architecture.md §13): every finished job of the run yields at least one event, all copies of an event are
+     * identical, and a job deleted before a worker took it, or still unfinished, yields none.
+     */
+    void everyFinishedJobYieldsItsEventAndNoOtherDoes() {
+        Submitted deleted = submit(AUDIO.resolve("voice_a_1.wav"), "deleted", false);
+        execute(stack.db(), "UPDATE voice_processing_jobs SET is_deleted = true WHERE id = '" + deleted.jobId() + "'");
+        try (WorkerRun worker = WorkerRun.start(stack, "worker-4")) {
+            // the worker takes the deleted job and marks its row FAILED (docs/architecture.md §6), with no event
+            awaitRows(List.of(deleted), s -> s.equals("FAILED"));
+            assertStoppedCleanly(worker.stop());
+        }
+        // submitted after the last worker stopped: its message waits in the queue, the job is unfinished
+        Submitted unfinished = submit(AUDIO.resolve("voice_a_2.wav"), "unfinished", true);
+
+        Map<String, String> expected = new LinkedHashMap<>();
+        JobInvariant.rows(stack.db()).values().stream()
+                .filter(r -> !r.deleted() && (r.status() == JobStatus.COMPLETED || r.status() == JobStatus.FAILED))
+                .forEach(r -> expected.put(r.id().toString(), r.status().name()));
+        assertFalse(expected.isEmpty(), "the run finished jobs");
+
+        Map<String, List<JsonNode>> copies = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        boolean quietRead = false;
+        while (true) {
+            Timbre.Result r = timbre.run(stack.env(), "events", "--json", "--all-copies");
+            assertEquals(0, r.exit(), r.describe());
+            for (String line : r.stdoutLines()) {
+                JsonNode event = parse(line, r);
+                copies.computeIfAbsent(event.path("id").asText(), k -> new ArrayList<>()).add(event);
+            }
+            Set<String> jobsWithEvents = new LinkedHashSet<>();
+            copies.values().forEach(c -> jobsWithEvents.add(c.get(0).path("detail").path("job_id").asText()));
+            if (jobsWithEvents.containsAll(expected.keySet())) {
+                if (quietRead) {
+                    break; // one more read after all arrived: late copies and stray events are counted too
+                }
+                quietRead = true;
+            } else if (System.nanoTime() > deadline) {
+                fail("events missing after 90 s: expected jobs " + expected.keySet() + ", events " + copies.keySet());
+            }
+        }
+
+        int copyCount = 0;
+        Map<String, String> eventJobs = new LinkedHashMap<>();
+        for (Map.Entry<String, List<JsonNode>> e : copies.entrySet()) {
+            JsonNode first = e.getValue().get(0);
+            for (JsonNode copy : e.getValue()) {
+                assertEquals(first, copy, "every copy of event " + e.getKey() + " is identical");
+            }
+            copyCount += e.getValue().size();
+            JsonNode detail = first.path("detail");
+            String job = detail.path("job_id").asText();
+            assertEquals(null, eventJobs.put(job, detail.path("status").asText()), "one event id per job: " + job);
+            assertEquals("timbre", first.path("source").asText());
+            assertEquals(e.getKey(), detail.path("event_id").asText());
+            assertEquals(detail.path("status").asText().equals("COMPLETED") ? "Voice Embedding Completed"
+                    : "Voice Embedding Failed", first.path("detail-type").asText());
+        }
+        assertEquals(expected, eventJobs, "one event per finished job, with its final status, and no other");
+        assertFalse(eventJobs.containsKey(deleted.jobId()), "a deleted job yields no event");
+        assertFalse(eventJobs.containsKey(unfinished.jobId()), "an unfinished job yields no event");
+        System.out.println("black-box: " + copies.size() + " distinct events for " + expected.size()
+                + " finished jobs (" + copyCount + " messages); none for the deleted and the unfinished job");
+    }
+
+    private static void execute(DataSource db, String sql) {
+        try (Connection c = db.getConnection(); java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The invariant over every row the run created (none when migrate never ran). */
     void everyJobFinishedOrQueued() {
         if (!tableExists(stack.db(), "voice_processing_jobs")) {

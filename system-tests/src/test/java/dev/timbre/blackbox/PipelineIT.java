@@ -14,7 +14,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The black-box pipeline on one machine: {@code ./timbre migrate}, {@code submit}, {@code worker}, {@code status},
- * {@code similar} and SIGTERM of the worker, as child processes against a database created for the run (not
+ * {@code similar}, SIGTERM of the worker and {@code events} (the completion events), as child processes against a database created for the run (not
  * migrated), ElasticMQ and S3Proxy each in its own JVM. In order, as a user meets them; each step needs the one
  * before. Output of every command and server is kept under {@code target/blackbox/} for a failure's post-mortem.
  */
@@ -78,5 +78,12 @@ class PipelineIT {
     void getSeAndExtractSeJobsAreEmbeddedAndSearchedApart() {
         assumeTrue(migrated, "./timbre migrate failed (see migrateCreatesTheSchemaOfANewDatabase)");
         pipeline.getSeAndExtractSeJobsAreEmbeddedAndSearchedApart();
+    }
+
+    @Test
+    @Order(5)
+    void everyFinishedJobYieldsItsEventAndNoOtherDoes() {
+        assumeTrue(migrated, "./timbre migrate failed (see migrateCreatesTheSchemaOfANewDatabase)");
+        pipeline.everyFinishedJobYieldsItsEventAndNoOtherDoes();
     }
 }

@@ -8,8 +8,8 @@ import java.util.Map;
  * The figures of one chaos run, by part: what became of the jobs, what the queues hold, which faults fired, how long
  * jobs took, and what the processes logged and used. {@code failures} are the requirements not met, each a line.
  */
-public record ChaosReport(ChaosSettings settings, long seconds, Jobs jobs, Queues queues, Faults faults,
-                          Latency latency, Processes processes, List<String> failures) {
+public record ChaosReport(ChaosSettings settings, long seconds, Jobs jobs, Queues queues, Events events,
+                          Faults faults, Latency latency, Processes processes, List<String> failures) {
 
     /**
      * What became of the jobs.
@@ -41,6 +41,22 @@ public record ChaosReport(ChaosSettings settings, long seconds, Jobs jobs, Queue
      */
     public record Queues(int dlqMessages, boolean dlqOnlyPoison, int dlqCopies, int leftInRabbit,
                          int bridgeDeadLetters, boolean bridgeDlqOnlyUnsendable) {
+    }
+
+    /**
+     * The completion events on the SQS sink (docs/architecture.md §13), after the outbox was drained.
+     *
+     * @param terminalJobs jobs COMPLETED or FAILED (not deleted)
+     * @param distinct     distinct event ids received
+     * @param messages     messages received (copies included: at-least-once)
+     * @param missing      terminal jobs without an event of their final status
+     * @param extra        events of a job that is not terminal, or whose status the job never ended in
+     * @param superseded   Failed events of jobs COMPLETED later (a copy of the message took the job up again after
+     *                     its row was FAILED); both transitions committed, so both events are true
+     * @param unpublished  outbox rows still unpublished at the end
+     */
+    public record Events(int terminalJobs, int distinct, int messages, int missing, int extra, int superseded,
+                         int unpublished) {
     }
 
     /**
@@ -110,6 +126,12 @@ public record ChaosReport(ChaosSettings settings, long seconds, Jobs jobs, Queue
             row(md, "bridge dead-letter queue", queues.bridgeDeadLetters() + (queues.bridgeDlqOnlyUnsendable()
                     ? " (the unsendable messages, nothing else)" : " (NOT only the unsendable ones)"));
         }
+        row(md, "completion events: distinct / messages (copies) for terminal jobs", events.distinct() + " / "
+                + events.messages() + " for " + events.terminalJobs());
+        row(md, "**events missing** (terminal job without its event)", events.missing());
+        row(md, "**extra events** (job not terminal, or a status it never had)", events.extra());
+        row(md, "Failed events of jobs COMPLETED later by a copy of their message", events.superseded());
+        row(md, "events left unpublished in the outbox", events.unpublished());
         row(md, "secrets (AWS secret key, AMQP credentials) in the logs of the " + processes.childLogFiles()
                 + " child processes", processes.secretsInChildLogs());
         faults.counts().forEach((kind, count) -> row(md, "faults: " + kind, count));

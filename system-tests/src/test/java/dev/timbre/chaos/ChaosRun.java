@@ -14,6 +14,10 @@ import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.EmbeddedSqs;
 import dev.timbre.local.LocalContext;
 import dev.timbre.local.LocalEventSourceMapping;
+import dev.timbre.notify.EventOutbox;
+import dev.timbre.notify.JobEvents;
+import dev.timbre.notify.OutboxPublisher;
+import dev.timbre.notify.SqsEventSink;
 import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.DeadLetterQueue;
 import dev.timbre.pipeline.JobProcessor;
@@ -82,7 +86,8 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
  * Afterwards it checks the job lifecycle invariant ({@link JobInvariant}) and counts ({@link ChaosReport}): every good
  * job COMPLETED, the bad ones FAILED with a clear error, none lost (not terminal), none stuck in PROCESSING, exactly
  * one Qdrant point per completed job and none for others, the DLQ holding
- * exactly the poison messages, the RabbitMQ queue empty and its dead-letter queue holding exactly the messages
+ * exactly the poison messages, one distinct completion event per terminal job on the events queue and none extra
+ * (docs/architecture.md §13), the RabbitMQ queue empty and its dead-letter queue holding exactly the messages
  * no SQS request can carry (not UTF-8, a character SQS refuses, over 1 MiB). Without the bridge
  * ({@code --no-bridge}) the producer sends straight to SQS.
  *
@@ -130,14 +135,18 @@ public final class ChaosRun {
             // given: the servers, the queues, the jobs
             s3.createBucket(BUCKET);
             EmbeddedSqs.QueuePair queues = sqs.createQueueWithDlq("chaos-jobs", MAX_RECEIVES, VISIBILITY);
+            // completion events (docs/architecture.md §13): every consumer publishes to this queue
+            String eventsQueue = sqs.createQueue("chaos-events", Duration.ofSeconds(30));
             JobStore jobs = new PostgresJobStore(db.dataSource());
             Workload work = Workload.create(settings, s3, random);
-            LambdaSide lambda = LambdaSide.start(s3, s3Faults, qdrant, jobs, sqsClient, queues, closeables);
+            LambdaSide lambda = LambdaSide.start(s3, s3Faults, qdrant, jobs, sqs, sqsClient, queues, eventsQueue,
+                    db, closeables);
 
             // the ECS side: a real worker process on the same queue (Postgres store off: same Qdrant over TCP)
             EcsWorkerRun worker = null;
             if (settings.ecsWorker()) {
-                worker = new EcsWorkerRun(workerEnv(db, s3, sqs, queues, qdrant), (int) VISIBILITY.toSeconds());
+                worker = new EcsWorkerRun(workerEnv(db, s3, sqs, queues, qdrant, eventsQueue),
+                        (int) VISIBILITY.toSeconds());
                 closeables.add(worker);
                 worker.start();
             }
@@ -246,11 +255,14 @@ public final class ChaosRun {
             if (bridge != null) {
                 childLogs.addAll(bridge.logs());
             }
+            // what a kill or a fault left in the outbox is published by the next sweep, here the Lambda side's
+            int unpublished = drainOutbox(lambda.events, db);
             // the job lifecycle invariant, at rest and before the DLQ is read out below: every row finished or its
             // message still in the jobs queue or the DLQ, no point of a job that is not COMPLETED
             List<String> invariant = JobInvariant.violations(JobInvariant.read(db.dataSource(), sqsClient,
                     queues.queueUrl(), queues.dlqUrl(), qdrant.pointIds(COLLECTION), VISIBILITY.multipliedBy(2)));
-            return report(settings, start, db, sqsClient, queues.dlqUrl(), qdrant, work, leftovers, childLogs,
+            return report(settings, start, db, sqsClient, queues.dlqUrl(), eventsQueue, unpublished, qdrant, work,
+                    leftovers, childLogs,
                     new ChaosReport.Faults(faults, lambda.invocations.get(), lambda.deadlineInvocations.get()),
                     memory, invariant);
         } finally {
@@ -371,6 +383,7 @@ public final class ChaosRun {
      */
     private static final class LambdaSide {
         final LocalEventSourceMapping mapping;
+        OutboxPublisher events;
         final AtomicInteger nearDeadline = new AtomicInteger();
         final AtomicLong invocations = new AtomicLong();
         final AtomicLong deadlineInvocations = new AtomicLong();
@@ -394,8 +407,9 @@ public final class ChaosRun {
         }
 
         /** Wires the pipeline; what it opens goes to {@code closeables}. The mapping is not polling yet. */
-        static LambdaSide start(EmbeddedS3 s3, S3Faults s3Faults, FakeQdrant qdrant, JobStore jobs,
-                                SqsClient sqsClient, EmbeddedSqs.QueuePair queues, List<AutoCloseable> closeables) {
+        static LambdaSide start(EmbeddedS3 s3, S3Faults s3Faults, FakeQdrant qdrant, JobStore jobs, EmbeddedSqs sqs,
+                                SqsClient sqsClient, EmbeddedSqs.QueuePair queues, String eventsQueue,
+                                TestDatabase db, List<AutoCloseable> closeables) {
             S3Client s3Client = S3Client.builder()
                     .endpointOverride(s3.endpoint()).forcePathStyle(true).region(Region.of(EmbeddedS3.REGION))
                     .credentialsProvider(StaticCredentialsProvider.create(
@@ -419,9 +433,13 @@ public final class ChaosRun {
                     Clock.systemUTC());
             BatchProcessor batches = new BatchProcessor(pool, new JobMessageParser(), processor,
                     new DeadLetterQueue(sqsClient, queues.dlqUrl()), metrics, Clock.systemUTC());
+            OutboxPublisher events = new OutboxPublisher(new EventOutbox(db.dataSource()),
+                    new SqsEventSink(sqs.newClient(), eventsQueue), metrics);
+            closeables.add(events);
             VoiceEmbeddingHandler handler = new VoiceEmbeddingHandler(batches, metrics, DEADLINE_MARGIN,
-                    Clock.systemUTC());
+                    Clock.systemUTC(), Optional.of(events));
             LambdaSide side = new LambdaSide(handler, sqsClient, queues.queueUrl());
+            side.events = events;
             closeables.add(side.mapping);
             return side;
         }
@@ -429,7 +447,7 @@ public final class ChaosRun {
 
     /** The ECS worker's configuration: the same queue, bucket and Qdrant collection as the Lambda side. */
     private static Map<String, String> workerEnv(TestDatabase db, EmbeddedS3 s3, EmbeddedSqs sqs,
-                                                 EmbeddedSqs.QueuePair queues, FakeQdrant qdrant) {
+                                                 EmbeddedSqs.QueuePair queues, FakeQdrant qdrant, String eventsQueue) {
         Map<String, String> env = new HashMap<>();
         env.putAll(db.env());
         env.putAll(s3.env());
@@ -439,6 +457,7 @@ public final class ChaosRun {
         env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
         env.put("TIMBRE_QDRANT_URL", qdrant.url());
         env.put("TIMBRE_QDRANT_COLLECTION", COLLECTION);
+        env.put("TIMBRE_EVENTS_QUEUE_URL", eventsQueue);
         env.put("TIMBRE_MAX_RECEIVES", String.valueOf(MAX_RECEIVES));
         env.put("TIMBRE_CONVERTER_DIR", PipelineHarness.CONVERTER.toAbsolutePath().normalize().toString());
         env.put("TIMBRE_WORKER_THREADS", "1");
@@ -470,8 +489,94 @@ public final class ChaosRun {
                 .values().stream().mapToInt(Integer::parseInt).sum();
     }
 
+    /** Publishes what is left in the outbox (the database is healthy again); returns what is still left then. */
+    private static int drainOutbox(OutboxPublisher events, TestDatabase db) throws Exception {
+        EventOutbox outbox = new EventOutbox(db.dataSource());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            events.publishPending(Duration.ofSeconds(5));
+            if (outbox.oldestUnpublishedAge().isEmpty()) {
+                return 0;
+            }
+            Thread.sleep(500); // refused or leased events wait for their retry time or lease
+        }
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT count(*) FROM job_events WHERE published_at IS NULL")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
+    /**
+     * Reads the events queue out and counts: one distinct event per terminal job with its final status, no other
+     * (docs/architecture.md §13). A Failed event of a job COMPLETED later is counted apart: a copy of its message took
+     * the FAILED row up again, and both transitions committed.
+     */
+    private static ChaosReport.Events events(TestDatabase db, SqsClient sqs, String eventsQueue, int unpublished,
+                                             List<String> failures) throws Exception {
+        Map<UUID, String> finalStatus = new HashMap<>();
+        Set<UUID> others = new HashSet<>();
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT id, status, is_deleted FROM voice_processing_jobs")) {
+            while (r.next()) {
+                String status = r.getString(2);
+                if (!r.getBoolean(3) && (status.equals("COMPLETED") || status.equals("FAILED"))) {
+                    finalStatus.put((UUID) r.getObject(1), status);
+                } else {
+                    others.add((UUID) r.getObject(1));
+                }
+            }
+        }
+        Map<String, String[]> byId = new HashMap<>(); // event id -> {job id, status}
+        int messages = 0;
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        while (true) {
+            List<Message> got = sqs.receiveMessage(b -> b.queueUrl(eventsQueue).maxNumberOfMessages(10)
+                    .waitTimeSeconds(1)).messages();
+            if (got.isEmpty()) {
+                break;
+            }
+            for (Message m : got) {
+                messages++;
+                var detail = json.readTree(m.body()).path("detail");
+                byId.put(detail.path("event_id").asText(), new String[] {detail.path("job_id").asText(),
+                        detail.path("status").asText()});
+                sqs.deleteMessage(b -> b.queueUrl(eventsQueue).receiptHandle(m.receiptHandle()));
+            }
+        }
+        Set<UUID> withFinalEvent = new HashSet<>();
+        int extra = 0;
+        int superseded = 0;
+        for (Map.Entry<String, String[]> e : byId.entrySet()) {
+            UUID job = UUID.fromString(e.getValue()[0]);
+            String status = e.getValue()[1];
+            if (!e.getKey().equals(JobEvents.eventId(job, status).toString())) {
+                extra++;
+                failures.add("event " + e.getKey() + " does not carry the stable id of job " + job + " " + status);
+            } else if (status.equals(finalStatus.get(job))) {
+                withFinalEvent.add(job);
+            } else if (status.equals("FAILED") && "COMPLETED".equals(finalStatus.get(job))) {
+                superseded++;
+            } else {
+                extra++;
+                failures.add("event " + status + " of job " + job + (others.contains(job) ? ", which is not terminal"
+                        : finalStatus.containsKey(job) ? ", which ended " + finalStatus.get(job) : ", unknown"));
+            }
+        }
+        int missing = finalStatus.size() - withFinalEvent.size();
+        if (missing > 0) {
+            failures.add(missing + " terminal jobs without their completion event");
+        }
+        if (unpublished > 0) {
+            failures.add(unpublished + " events left unpublished in the outbox");
+        }
+        return new ChaosReport.Events(finalStatus.size(), byId.size(), messages, missing, extra, superseded,
+                unpublished);
+    }
+
     private static ChaosReport report(ChaosSettings settings, long start, TestDatabase db, SqsClient sqs,
-                                      String dlqUrl, FakeQdrant qdrant, Workload work, BridgeRun.Leftovers leftovers,
+                                      String dlqUrl, String eventsQueue, int unpublished, FakeQdrant qdrant,
+                                      Workload work, BridgeRun.Leftovers leftovers,
                                       List<Path> childLogs, ChaosReport.Faults faults, Memory memory,
                                       List<String> invariant) throws Exception {
         List<String> failures = new ArrayList<>();
@@ -479,9 +584,10 @@ public final class ChaosRun {
         List<Long> latencies = new ArrayList<>();
         ChaosReport.Jobs jobs = jobs(db, qdrant, work, invariant.size(), latencies, failures);
         ChaosReport.Queues queues = queues(settings, sqs, dlqUrl, work.poisonBodies, leftovers, failures);
+        ChaosReport.Events events = events(db, sqs, eventsQueue, unpublished, failures);
         int secretsInChildLogs = secretsIn(childLogs, failures);
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new ChaosReport(settings, (System.nanoTime() - start) / 1_000_000_000, jobs, queues, faults,
+        return new ChaosReport(settings, (System.nanoTime() - start) / 1_000_000_000, jobs, queues, events, faults,
                 new ChaosReport.Latency(percentile(sorted, 50), percentile(sorted, 95), percentile(sorted, 99)),
                 new ChaosReport.Processes(childLogs.size(), secretsInChildLogs, memory.slope(memory.floors(memory.heap)),
                         memory.slope(memory.rss), memory.max(memory.heap), memory.max(memory.rss)),

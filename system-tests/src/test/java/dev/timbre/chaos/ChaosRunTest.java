@@ -35,6 +35,10 @@ class ChaosRunTest {
         assertEquals(0, report.queues().leftInRabbit(), "left in RabbitMQ");
         assertEquals(0, report.processes().secretsInChildLogs(), "secrets in the bridge's logs");
         assertTrue(report.queues().dlqOnlyPoison(), "the DLQ holds exactly the poison messages");
+        assertEquals(0, report.events().missing(), "terminal jobs without their event: " + report.failures());
+        assertEquals(0, report.events().extra(), "extra events: " + report.failures());
+        assertEquals(report.events().terminalJobs() + report.events().superseded(), report.events().distinct(),
+                "one distinct event per terminal job");
         assertTrue(report.queues().bridgeDlqOnlyUnsendable(),
                 "the bridge's dead-letter queue holds exactly the unsendable ones");
         assertTrue(report.passed(), report.failures().toString());

@@ -67,6 +67,9 @@ public final class EcsWorkerMain {
         }
 
         WorkerRuntime runtime = WorkerRuntime.create(config, "timbre-ecs");
+        // Completion events (docs/architecture.md §13): published within a second of commit, and whatever a crash or
+        // an outage left in the outbox is swept up by any worker.
+        runtime.events().ifPresent(events -> events.startSweeper(config.events().sweepEvery()));
         EcsWorker worker = new EcsWorker(runtime.sqs(), config.queueUrl().get().toString(), runtime.batches(),
                 runtime.metrics(), settings, Clock.systemUTC());
         // {"status":"ok"} 200 or {"status":"unhealthy"} 503, the answer both services give (docs/operations.md)

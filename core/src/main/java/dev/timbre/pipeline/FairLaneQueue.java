@@ -1,7 +1,7 @@
 package dev.timbre.pipeline;
 
-import java.util.ArrayDeque;
 import java.util.AbstractQueue;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;

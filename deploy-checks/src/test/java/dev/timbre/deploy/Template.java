@@ -338,6 +338,29 @@ final class Template {
             if (key.equals("Conditions")) {
                 return;
             }
+            if (key.equals("Parameters")) {
+                // the chosen values pinned (a range of one), so linters resolve each Ref to what is deployed
+                Map<String, Object> pinned = new LinkedHashMap<>();
+                map(value, key).forEach((name, declared) -> {
+                    Map<String, Object> p = new LinkedHashMap<>(map(declared, name));
+                    String chosen = choice.get(name);
+                    if (chosen != null) {
+                        boolean number = "Number".equals(p.get("Type"));
+                        Object v = number ? new BigDecimal(chosen) : chosen;
+                        p.put("Default", v);
+                        if (p.containsKey("AllowedValues")) {
+                            p.put("AllowedValues", List.of(v));
+                        }
+                        if (number) {
+                            p.put("MinValue", v);
+                            p.put("MaxValue", v);
+                        }
+                    }
+                    pinned.put(name, p);
+                });
+                out.put(key, pinned);
+                return;
+            }
             if (key.equals("Resources") || key.equals("Outputs")) {
                 Map<String, Object> kept = new LinkedHashMap<>();
                 map(value, key).forEach((id, e) -> {

@@ -16,6 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,9 +103,11 @@ public final class BatchProcessor {
         AtomicBoolean expired = new AtomicBoolean();
         Set<String> started = ConcurrentHashMap.newKeySet();
         Set<String> crashed = ConcurrentHashMap.newKeySet();
+        // Its own lane of the shared pool: concurrent invocations (Lambda Managed Instances) take turns on the threads.
+        Executor lane = pool.lane();
         List<CompletableFuture<RecordOutcome>> futures = fifo
-                ? submitFifo(messages, expired, started)
-                : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired, started), pool.executor())).toList();
+                ? submitFifo(messages, expired, started, lane)
+                : messages.stream().map(m -> CompletableFuture.supplyAsync(() -> runOne(m, expired, started), lane)).toList();
 
         List<RecordOutcome> outcomes = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
@@ -128,7 +131,7 @@ public final class BatchProcessor {
 
     /** One chain per message group: each message starts only after the previous one of its group succeeded. */
     private List<CompletableFuture<RecordOutcome>> submitFifo(List<QueueMessage> messages, AtomicBoolean expired,
-                                                              Set<String> started) {
+                                                              Set<String> started, Executor lane) {
         Map<String, CompletableFuture<RecordOutcome>> lastOfGroup = new LinkedHashMap<>();
         List<CompletableFuture<RecordOutcome>> futures = new ArrayList<>(messages.size());
         for (QueueMessage m : messages) {
@@ -137,7 +140,7 @@ public final class BatchProcessor {
             CompletableFuture<RecordOutcome> previous = lastOfGroup.get(group);
             CompletableFuture<RecordOutcome> future;
             if (previous == null) {
-                future = CompletableFuture.supplyAsync(() -> runOne(m, expired, started), pool.executor());
+                future = CompletableFuture.supplyAsync(() -> runOne(m, expired, started), lane);
             } else {
                 future = previous.handleAsync((before, error) -> {
                     if (error == null && before.acknowledged()) {
@@ -148,7 +151,7 @@ public final class BatchProcessor {
                     }
                     return new RecordOutcome(m.messageId(), Disposition.SKIPPED_AFTER_GROUP_FAILURE,
                             "an earlier message of group " + group + " failed");
-                }, pool.executor());
+                }, lane);
             }
             lastOfGroup.put(group, future);
             futures.add(future);

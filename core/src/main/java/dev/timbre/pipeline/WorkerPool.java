@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +20,11 @@ import org.slf4j.MDC;
  * <p>Platform threads, not virtual ones: jobs are CPU-bound native inference and the per-thread converter must
  * stay with one OS thread. The submitter's MDC (request id, batch fields) is copied into the worker thread for
  * the task and the worker's MDC is cleared in {@code finally}, so no field leaks into the next task.
+ *
+ * <p>Several batches at once (Lambda Managed Instances: concurrent invocations in one execution environment) each
+ * submit through their own {@link #lane()}; the queue serves lanes round-robin ({@link FairLaneQueue}), so a big
+ * batch cannot hold every thread while another invocation's deadline runs out. The threads, and so the per-thread
+ * converters, are the same for every lane.
  *
  * <p>Thread-safe. The owner closes it ({@link #close()}); tasks still running when the bound passes are
  * interrupted.
@@ -41,7 +45,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         this.threads = threads;
         this.executor = new ThreadPoolExecutor(threads, threads, 0L, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), new WorkerThreadFactory());
+                new FairLaneQueue(), new WorkerThreadFactory());
         // Start every thread now: a Lambda container pays thread start-up in init, not in the first batch.
         executor.prestartAllCoreThreads();
     }
@@ -83,6 +87,35 @@ public final class WorkerPool implements AutoCloseable {
                 }
             });
         };
+    }
+
+    /**
+     * A new lane of this pool for one batch: tasks run through it are queued in their own FIFO lane, and free
+     * threads take from the lanes in turn. Same MDC copy as {@link #executor()}. A lane needs no closing (an empty
+     * lane takes no room).
+     */
+    public Executor lane() {
+        Object lane = new Object();
+        return command -> {
+            Map<String, String> callerMdc = MDC.getCopyOfContextMap();
+            executor.execute(new LanedTask(lane, () -> {
+                if (callerMdc != null) {
+                    MDC.setContextMap(callerMdc);
+                }
+                try {
+                    command.run();
+                } finally {
+                    MDC.clear();
+                }
+            }));
+        };
+    }
+
+    private record LanedTask(Object lane, Runnable body) implements FairLaneQueue.Laned {
+        @Override
+        public void run() {
+            body.run();
+        }
     }
 
     /** Tasks submitted and not yet started. */

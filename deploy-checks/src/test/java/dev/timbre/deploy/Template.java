@@ -301,6 +301,116 @@ final class Template {
         return combos;
     }
 
+    // ------------------------------------------------------------------------------------------ rendering
+
+    /** Whether the named condition holds for {@code choice} (parameters not in it take their Default). */
+    boolean condition(String name, Map<String, String> choice) {
+        Object c = section("Conditions").get(name);
+        if (c == null) {
+            throw new AssertionError("no condition " + name);
+        }
+        return truth(c, choice);
+    }
+
+    private boolean truth(Object expr, Map<String, String> choice) {
+        Map<String, Object> m = map(expr, "condition " + expr);
+        Map.Entry<String, Object> only = m.entrySet().iterator().next();
+        List<?> args = only.getValue() instanceof List<?> l ? l : List.of(only.getValue());
+        return switch (only.getKey()) {
+            case "Condition" -> condition((String) only.getValue(), choice);
+            case "Fn::Equals" -> String.valueOf(evaluate(args.get(0), choice))
+                    .equals(String.valueOf(evaluate(args.get(1), choice)));
+            case "Fn::Not" -> !truth(args.get(0), choice);
+            case "Fn::And" -> args.stream().allMatch(a -> truth(a, choice));
+            case "Fn::Or" -> args.stream().anyMatch(a -> truth(a, choice));
+            default -> throw new AssertionError("cannot evaluate condition function " + only.getKey());
+        };
+    }
+
+    /**
+     * The template CloudFormation would act on for {@code choice}: resources and outputs whose Condition is false
+     * dropped, every Fn::If replaced by its chosen branch (AWS::NoValue removes the key or list item), the
+     * Conditions section gone. Parameters stay (their Refs are not resolved).
+     */
+    Template render(Map<String, String> choice) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        root.forEach((key, value) -> {
+            if (key.equals("Conditions")) {
+                return;
+            }
+            if (key.equals("Parameters")) {
+                // the chosen values pinned (a range of one), so linters resolve each Ref to what is deployed
+                Map<String, Object> pinned = new LinkedHashMap<>();
+                map(value, key).forEach((name, declared) -> {
+                    Map<String, Object> p = new LinkedHashMap<>(map(declared, name));
+                    String chosen = choice.get(name);
+                    if (chosen != null) {
+                        boolean number = "Number".equals(p.get("Type"));
+                        Object v = number ? new BigDecimal(chosen) : chosen;
+                        p.put("Default", v);
+                        if (p.containsKey("AllowedValues")) {
+                            p.put("AllowedValues", List.of(v));
+                        }
+                        if (number) {
+                            p.put("MinValue", v);
+                            p.put("MaxValue", v);
+                        }
+                    }
+                    pinned.put(name, p);
+                });
+                out.put(key, pinned);
+                return;
+            }
+            if (key.equals("Resources") || key.equals("Outputs")) {
+                Map<String, Object> kept = new LinkedHashMap<>();
+                map(value, key).forEach((id, e) -> {
+                    Map<String, Object> entry = new LinkedHashMap<>(map(e, id));
+                    Object c = entry.remove("Condition");
+                    if (c == null || condition((String) c, choice)) {
+                        kept.put(id, resolveIfs(entry, choice));
+                    }
+                });
+                out.put(key, kept);
+            } else {
+                out.put(key, value);
+            }
+        });
+        return new Template(out);
+    }
+
+    private static final Object NO_VALUE = new Object();
+
+    private Object resolveIfs(Object node, Map<String, String> choice) {
+        if (node instanceof List<?> list) {
+            List<Object> copy = new ArrayList<>();
+            for (Object o : list) {
+                Object r = resolveIfs(o, choice);
+                if (r != NO_VALUE) {
+                    copy.add(r);
+                }
+            }
+            return copy;
+        }
+        if (!(node instanceof Map<?, ?> m)) {
+            return node;
+        }
+        if (m.size() == 1 && "Fn::If".equals(m.keySet().iterator().next())) {
+            List<?> args = (List<?>) m.get("Fn::If");
+            return resolveIfs(condition((String) args.get(0), choice) ? args.get(1) : args.get(2), choice);
+        }
+        if (m.size() == 1 && "AWS::NoValue".equals(m.get("Ref"))) {
+            return NO_VALUE;
+        }
+        Map<String, Object> copy = new LinkedHashMap<>();
+        m.forEach((k, v) -> {
+            Object r = resolveIfs(v, choice);
+            if (r != NO_VALUE) {
+                copy.put((String) k, r);
+            }
+        });
+        return copy;
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> map(Object o, String what) {
         if (!(o instanceof Map)) {

@@ -88,27 +88,39 @@ class TemplateRulesTest {
         @Test
         void aConditionalResourceIsReferencedOnlyWhereItsConditionHolds() {
             // A Ref to a resource whose Condition is false fails the deploy ("Unresolved resource dependencies").
-            List<String> broken = new ArrayList<>();
-            for (Template.Reference r : template.references()) {
-                if (r.kind() == Template.Kind.CONDITION || !template.section("Resources").containsKey(r.target())) {
-                    continue;
+            // Checked on the template as rendered for every combination of the values the conditions depend on
+            // (an !If's false branch holds exactly when its condition does not: no syntactic rule can see that).
+            Set<String> inConditions = new LinkedHashSet<>(template.parametersIn(template.section("Conditions")));
+            List<Map<String, String>> choices = new ArrayList<>();
+            choices.add(new java.util.LinkedHashMap<>());
+            for (String p : inConditions) {
+                List<String> values = new ArrayList<>(template.candidateValues(p));
+                if (values.contains("")) {
+                    values.add("set"); // "empty means off" parameters: both sides
                 }
-                String needed = template.conditionOf("Resources", r.target());
-                if (needed == null) {
-                    continue;
+                List<Map<String, String>> next = new ArrayList<>();
+                for (Map<String, String> c : choices) {
+                    for (String v : values) {
+                        Map<String, String> extended = new java.util.LinkedHashMap<>(c);
+                        extended.put(p, v);
+                        next.add(extended);
+                    }
                 }
-                Set<String> holding = new LinkedHashSet<>(r.guards());
-                String owner = r.where().split("\\.")[1];
-                String ownerSection = r.where().split("\\.")[0];
-                String ownerCondition = template.conditionOf(ownerSection, owner);
-                if (ownerCondition != null) {
-                    holding.add(ownerCondition);
-                }
-                if (!holding.contains(needed)) {
-                    broken.add(r.target() + " (Condition " + needed + ") used at " + r.where());
+                choices = next;
+            }
+            assertTrue(choices.size() > 1, "conditions depend on parameters " + inConditions);
+            Set<String> broken = new LinkedHashSet<>();
+            for (Map<String, String> choice : choices) {
+                Template rendered = template.render(choice);
+                Set<String> resources = rendered.section("Resources").keySet();
+                for (Template.Reference r : rendered.references()) {
+                    if (template.section("Resources").containsKey(r.target()) && !resources.contains(r.target())) {
+                        broken.add(r.target() + " (Condition " + template.conditionOf("Resources", r.target())
+                                + ") used at " + r.where() + " when " + choice);
+                    }
                 }
             }
-            assertEquals(List.of(), broken);
+            assertEquals(Set.of(), broken);
         }
 
         @Test
@@ -366,8 +378,20 @@ class TemplateRulesTest {
             String all = watched.toString();
             assertTrue(all.contains("AWS/SQS/ApproximateNumberOfMessagesVisible/{Fn::GetAtt=[" + DLQ), all);
             assertTrue(all.contains("AWS/SQS/ApproximateAgeOfOldestMessage/{Fn::GetAtt=[" + QUEUE), all);
-            assertTrue(all.contains("AWS/Lambda/Errors/{Ref=" + FUNCTION), all);
-            assertTrue(all.contains("AWS/Lambda/Throttles/{Ref=" + FUNCTION), all);
+            // the function alarms watch whichever function the ComputeMode deploys
+            for (String mode : template.candidateValues("ComputeMode")) {
+                Template rendered = template.render(Map.of("ComputeMode", mode));
+                String function = rendered.resourcesOfType("AWS::Serverless::Function").get(0);
+                List<String> dims = new ArrayList<>();
+                for (String id : rendered.resourcesOfType("AWS::CloudWatch::Alarm")) {
+                    Map<String, Object> p = rendered.properties(id);
+                    dims.add(p.get("Namespace") + "/" + p.get("MetricName") + "/"
+                            + Template.map(((List<?>) p.get("Dimensions")).get(0), id).get("Value"));
+                }
+                String r = dims.toString();
+                assertTrue(r.contains("AWS/Lambda/Errors/{Ref=" + function + "}"), mode + ": " + r);
+                assertTrue(r.contains("AWS/Lambda/Throttles/{Ref=" + function + "}"), mode + ": " + r);
+            }
         }
 
         @Test
@@ -375,8 +399,13 @@ class TemplateRulesTest {
             Map<String, Object> outputs = template.section("Outputs");
             assertEquals(Map.of("Ref", QUEUE), Template.map(outputs.get("JobsQueueUrl"), "o").get("Value"));
             assertEquals(Map.of("Ref", DLQ), Template.map(outputs.get("DeadLetterQueueUrl"), "o").get("Value"));
-            assertEquals(Map.of("Fn::GetAtt", List.of(FUNCTION, "Arn")),
-                    Template.map(outputs.get("VoiceEmbeddingFunctionArn"), "o").get("Value"));
+            for (String mode : template.candidateValues("ComputeMode")) {
+                Template rendered = template.render(Map.of("ComputeMode", mode));
+                String function = rendered.resourcesOfType("AWS::Serverless::Function").get(0);
+                assertEquals(Map.of("Fn::GetAtt", List.of(function, "Arn")),
+                        Template.map(rendered.section("Outputs").get("VoiceEmbeddingFunctionArn"), "o").get("Value"),
+                        mode);
+            }
         }
     }
 

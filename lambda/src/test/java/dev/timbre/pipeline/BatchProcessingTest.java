@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -521,6 +522,94 @@ class BatchProcessingTest {
     }
 
     @SuppressWarnings("unused")
+    /**
+     * Lambda Managed Instances: several invocations run in one execution environment at once, on one handler and
+     * one worker pool. Two invocations share a 1-thread pool whose jobs each take 400 ms: a 12-record batch starts
+     * first, then a 3-record batch with a 4 s deadline. With one FIFO queue the small batch would wait 4.8 s for the
+     * big one and report everything unfinished; with a lane per batch the two take turns and each invocation gets
+     * exactly its own partial batch response.
+     */
+    @Nested
+    class ConcurrentInvocationsInOneEnvironment {
+
+        @Test
+        void aBigBatchDoesNotStarveASmallOneAndEachGetsItsOwnPartialBatchResponse() throws Exception {
+            ToneColorEmbedder real = new ToneColorEmbedder(extractor);
+            Embedder slow = new Embedder() {
+                @Override
+                public dev.timbre.tone.Extraction extract(byte[] encodedAudio) {
+                    try {
+                        Thread.sleep(400);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                    return real.extract(encodedAudio);
+                }
+
+                @Override
+                public String modelId() {
+                    return real.modelId();
+                }
+            };
+            WorkerPool pool = harness.pool(1);
+            VoiceEmbeddingHandler handler = handler(harness, harness.batches(pool, slow, MAX_RECEIVES),
+                    Duration.ofSeconds(1));
+
+            List<UUID> bigJobs = new ArrayList<>();
+            List<SqsEvents.Record> bigRecords = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                UUID job = harness.submit("voice-big", PipelineHarness.voiceWav(200 + i, 1.0));
+                bigJobs.add(job);
+                bigRecords.add(SqsEvents.Record.of(PipelineHarness.body(job, "voice-big")));
+            }
+            List<UUID> smallJobs = new ArrayList<>();
+            List<SqsEvents.Record> smallRecords = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                UUID job = harness.submit("voice-small", PipelineHarness.voiceWav(300 + i, 1.0));
+                smallJobs.add(job);
+                smallRecords.add(SqsEvents.Record.of(PipelineHarness.body(job, "voice-small")));
+            }
+            UUID transientJob = harness.submit("voice-small", PipelineHarness.voiceWav(399, 1.0));
+            SqsEvents.Record transientRecord = SqsEvents.Record.of(PipelineHarness.body(transientJob, "voice-small"));
+            smallRecords.add(1, transientRecord);
+            harness.qdrant.failUpsertsFor(transientJob, Status.UNAVAILABLE.withDescription("injected"));
+
+            java.util.concurrent.ExecutorService invocations = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.concurrent.Future<SQSBatchResponse> big = invocations.submit(() ->
+                        handler.handleRequest(SqsEvents.of(bigRecords), context(Duration.ofSeconds(60))));
+                long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (pool.queued() < 11 && System.nanoTime() < waitUntil) {
+                    Thread.sleep(5); // the big batch is queued and its first job runs
+                }
+                assertTrue(pool.queued() >= 11, "the big batch is queued first");
+                long smallStart = System.nanoTime();
+                java.util.concurrent.Future<SQSBatchResponse> small = invocations.submit(() ->
+                        handler.handleRequest(SqsEvents.of(smallRecords), context(Duration.ofSeconds(5))));
+
+                SQSBatchResponse smallResponse = small.get(30, TimeUnit.SECONDS);
+                long smallMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - smallStart);
+                assertEquals(List.of(transientRecord.messageId()), failures(smallResponse),
+                        "the small invocation reports exactly its transient record (took " + smallMillis + " ms)");
+                for (UUID job : smallJobs) {
+                    assertEquals(JobStatus.COMPLETED, harness.job(job).status(), "small batch job " + job);
+                }
+                assertTrue(smallMillis < 4_800, "the small batch finished before the big one could have: " + smallMillis);
+
+                SQSBatchResponse bigResponse = big.get(60, TimeUnit.SECONDS);
+                assertEquals(List.of(), failures(bigResponse), "the big invocation finished every record");
+                for (UUID job : bigJobs) {
+                    assertEquals(JobStatus.COMPLETED, harness.job(job).status(), "big batch job " + job);
+                }
+                assertEquals(JobStatus.PROCESSING, harness.job(transientJob).status(), "left for redelivery");
+            } finally {
+                invocations.shutdownNow();
+                harness.qdrant.clearFaults();
+            }
+        }
+    }
+
     private static Set<String> set(String... s) {
         return new HashSet<>(List.of(s));
     }

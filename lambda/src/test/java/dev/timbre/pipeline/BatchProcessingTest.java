@@ -537,14 +537,14 @@ class BatchProcessingTest {
             ToneColorEmbedder real = new ToneColorEmbedder(extractor);
             Embedder slow = new Embedder() {
                 @Override
-                public dev.timbre.tone.Extraction extract(byte[] encodedAudio) {
+                public dev.timbre.tone.Extraction extract(byte[] encodedAudio, dev.timbre.tone.SeMode mode) {
                     try {
                         Thread.sleep(400);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException(e);
                     }
-                    return real.extract(encodedAudio);
+                    return real.extract(encodedAudio, mode);
                 }
 
                 @Override

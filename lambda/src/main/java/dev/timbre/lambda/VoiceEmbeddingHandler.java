@@ -4,15 +4,16 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.timbre.config.TimbreConfig;
 import dev.timbre.pipeline.BatchOutcome;
 import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.PipelineMetrics;
 import dev.timbre.pipeline.QueueMessage;
-import dev.timbre.pipeline.WorkerRuntime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.MDC;
 
 /**
@@ -28,15 +29,18 @@ import org.slf4j.MDC;
  */
 public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
-    private final BatchProcessor batches;
-    private final PipelineMetrics metrics;
+    private final Supplier<BatchProcessor> batches;
+    private final Supplier<PipelineMetrics> metrics;
     private final Duration margin;
     private final Clock clock;
 
-    /** Used by the Lambda runtime: shares the container's runtime, built on first use. */
+    /**
+     * Used by the Lambda runtime: shares the container's runtime, built on first use. Looked up on every
+     * invocation: after a SnapStart restore the connections (and the pipeline on them) are new ones.
+     */
     public VoiceEmbeddingHandler() {
-        this(ContainerRuntime.get().batches(), ContainerRuntime.get().metrics(),
-                ContainerRuntime.get().config().deadlineMargin(), Clock.systemUTC());
+        this(() -> ContainerRuntime.get().runtime().batches(), () -> ContainerRuntime.get().runtime().metrics(),
+                ContainerRuntime.get().runtime().config().deadlineMargin(), Clock.systemUTC());
     }
 
     /**
@@ -46,10 +50,21 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
      *               metrics flushed) before Lambda's own timeout would discard the whole batch's result
      */
     public VoiceEmbeddingHandler(BatchProcessor batches, PipelineMetrics metrics, Duration margin, Clock clock) {
+        this(() -> batches, () -> metrics, margin, clock);
+    }
+
+    VoiceEmbeddingHandler(Supplier<BatchProcessor> batches, Supplier<PipelineMetrics> metrics, Duration margin,
+                          Clock clock) {
         this.batches = batches;
         this.metrics = metrics;
         this.margin = margin;
         this.clock = clock;
+    }
+
+    /** A handler on {@code snapStart}'s runtime of the moment (the hooks' test, the AOT training run). */
+    static VoiceEmbeddingHandler on(SnapStartRuntime snapStart, Clock clock) {
+        return new VoiceEmbeddingHandler(() -> snapStart.runtime().batches(), () -> snapStart.runtime().metrics(),
+                snapStart.runtime().config().deadlineMargin(), clock);
     }
 
     @Override
@@ -60,7 +75,8 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
             Instant deadline = clock.instant()
                     .plusMillis(context.getRemainingTimeInMillis())
                     .minus(margin);
-            BatchOutcome outcome = batches.process(messages, SqsEventRecords.isFifo(event), deadline);
+            PipelineMetrics metrics = this.metrics.get();
+            BatchOutcome outcome = batches.get().process(messages, SqsEventRecords.isFifo(event), deadline);
             metrics.flush();
             return new SQSBatchResponse(outcome.failedMessageIds().stream()
                     .map(SQSBatchResponse.BatchItemFailure::new)
@@ -71,22 +87,23 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
     }
 
     /**
-     * The container-scoped runtime: created once, on first use, from the environment; never closed (Lambda
-     * freezes and eventually discards the container; connections die with it).
+     * The container-scoped runtime: created once, on first use, from the environment, and registered for CRaC
+     * checkpoint/restore (SnapStart: {@link SnapStartRuntime}); otherwise never closed (Lambda freezes and
+     * eventually discards the container; connections die with it).
      */
     static final class ContainerRuntime {
-        private static volatile WorkerRuntime runtime;
+        private static volatile SnapStartRuntime runtime;
 
         private ContainerRuntime() {
         }
 
-        static WorkerRuntime get() {
-            WorkerRuntime r = runtime;
+        static SnapStartRuntime get() {
+            SnapStartRuntime r = runtime;
             if (r == null) {
                 synchronized (ContainerRuntime.class) {
                     r = runtime;
                     if (r == null) {
-                        r = WorkerRuntime.fromEnvironment(System.getenv(), "timbre-lambda");
+                        r = SnapStartRuntime.registered(TimbreConfig.fromEnv(System.getenv()), "timbre-lambda");
                         runtime = r;
                     }
                 }

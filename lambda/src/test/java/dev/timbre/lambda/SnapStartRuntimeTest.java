@@ -14,11 +14,17 @@ import dev.timbre.pipeline.PipelineHarness;
 import dev.timbre.pipeline.SqsEvents;
 import dev.timbre.pipeline.WorkerRuntime;
 import dev.timbre.testing.FakeQdrant;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class SnapStartRuntimeTest {
 
     @Test
-    void afterRestoreTheSnapshottedHandlerCompletesJobsOnNewConnections() {
+    void afterRestoreTheSnapshottedHandlerCompletesJobsOnNewConnections() throws Exception {
         String oldId = System.setProperty("aws.accessKeyId", EmbeddedS3.ACCESS_KEY);
         String oldSecret = System.setProperty("aws.secretAccessKey", EmbeddedS3.SECRET_KEY);
         try (PipelineHarness harness = PipelineHarness.start(); FakeQdrant qdrant = FakeQdrant.startWithTcp()) {
@@ -41,16 +47,23 @@ class SnapStartRuntimeTest {
             UUID before = harness.submit("voice-before", PipelineHarness.voiceWav(700, 1.0));
             assertEquals(List.of(), invoke(handler, before, "voice-before").getBatchItemFailures());
             WorkerRuntime checkpointed = snap.runtime();
+            String database = env.get("TIMBRE_DB_URL").replaceAll(".*/([^/?]+).*", "$1");
+            int withPool = connectionsTo(database);
 
             snap.beforeCheckpoint(null);
 
+            // the function's pool is closed: only the harness's own connections to the test database are left
+            int checkpointedCount = awaitConnections(database, n -> n < withPool);
+            assertTrue(checkpointedCount < withPool,
+                    "the database pool is closed before the snapshot (" + withPool + " connections before)");
+
             assertThrows(IllegalStateException.class, snap::runtime, "no runtime between checkpoint and restore");
-            assertThrows(RuntimeException.class, () -> checkpointed.sqs().listQueues(),
-                    "the SQS client (and its connection pool) is closed before the snapshot");
 
             snap.afterRestore(null);
 
             assertNotSame(checkpointed, snap.runtime(), "new connections after restore");
+            assertTrue(awaitConnections(database, n -> n > checkpointedCount) > checkpointedCount,
+                    "the restored runtime opens its own pool");
             UUID after = harness.submit("voice-after", PipelineHarness.voiceWav(701, 1.0));
             SQSBatchResponse response = invoke(handler, after, "voice-after");
             assertEquals(List.of(), response.getBatchItemFailures());
@@ -74,6 +87,28 @@ class SnapStartRuntimeTest {
             peak = Math.max(peak, Math.abs(v));
         }
         assertTrue(peak > 0.1f && peak < 1f, "peak " + peak);
+    }
+
+    /** Backends connected to {@code database} now (pg_stat_activity, via the postgres database). */
+    private static int connectionsTo(String database) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/postgres", "postgres", "");
+             PreparedStatement q = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = ?")) {
+            q.setString(1, database);
+            try (ResultSet r = q.executeQuery()) {
+                r.next();
+                return r.getInt(1);
+            }
+        }
+    }
+
+    /** A backend ends a moment after its client closes: polls up to 10 s for {@code until}, returns the last count. */
+    private static int awaitConnections(String database, IntPredicate until) throws Exception {
+        int n = connectionsTo(database);
+        for (int i = 0; i < 100 && !until.test(n); i++) {
+            Thread.sleep(100);
+            n = connectionsTo(database);
+        }
+        return n;
     }
 
     private static SQSBatchResponse invoke(VoiceEmbeddingHandler handler, UUID job, String key) {

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """OpenVoice's own extraction, as a whole process, for bench/process.sh: loads a converter with OpenVoice's
-ToneColorConverter (its config.json and checkpoint.pth; here the repository's random-weight fixture) and calls
+ToneColorConverter (its config.json and the checkpoint's ref_enc.* tensors; here the repository's random-weight
+fixture) and calls
 ToneColorConverter.extract_se on each clip, one call per clip (as `./timbre extract` embeds each file), printing one
 JSON line per clip. One PyTorch thread, CPU.
 
     python bench/openvoice_extract_se.py --openvoice /tmp/openvoice --converter infra/model/fixtures/converter a.wav ...
 
---openvoice: a checkout of github.com/myshell-ai/OpenVoice (never committed here). Only the module extract_se never
-reaches is stubbed: openvoice.text (text_to_sequence, used by TTS only; it imports language front ends). The
-watermark model is off (enable_watermark=False: it is used by convert only).
+--openvoice: a checkout of github.com/myshell-ai/OpenVoice (never committed here). Only modules extract_se never
+reaches are stubbed: openvoice.text (text_to_sequence, used by TTS only; it imports language front ends) and
+wavmark (the watermark model, used by convert only; ToneColorConverter loads it in its constructor, and its
+enable_watermark=False cannot be passed: the base class rejects the keyword).
 """
 import argparse
 import json
@@ -34,10 +36,21 @@ def main():
     text = types.ModuleType("openvoice.text")
     text.text_to_sequence = lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("TTS is not benchmarked"))
     sys.modules["openvoice.text"] = text
+    wavmark = types.ModuleType("wavmark")
+
+    class _NoWatermark:
+        def to(self, device):
+            return self
+
+    wavmark.load_model = lambda *args, **kwargs: _NoWatermark()
+    sys.modules["wavmark"] = wavmark
     from openvoice.api import ToneColorConverter
 
-    converter = ToneColorConverter(os.path.join(a.converter, "config.json"), device="cpu", enable_watermark=False)
-    converter.load_ckpt(os.path.join(a.converter, "checkpoint.pth"))
+    converter = ToneColorConverter(os.path.join(a.converter, "config.json"), device="cpu")
+    # load_ckpt, restricted to the ref_enc.* tensors (all extract_se uses; Timbre reads only these 26 too): the
+    # fixture's other tensors are shrunk placeholders that the full model's shapes would reject
+    state = torch.load(os.path.join(a.converter, "checkpoint.pth"), map_location="cpu")["model"]
+    converter.model.load_state_dict({k: v for k, v in state.items() if k.startswith("ref_enc.")}, strict=False)
     ready = time.time()
     for clip in a.clips:
         se = converter.extract_se([clip])

@@ -50,7 +50,7 @@ declare -A RUNS
 run() { # name command...
   local s e; s=$(now)
   taskset -c 0 "${@:2}" >/dev/null 2>>"$CLIPS_DIR/stderr.log"
-  e=$(now); RUNS[$1]+="$(echo "$e - $s" | bc) "
+  e=$(now); RUNS[$1]+="$(printf '%.1f' "$(echo "$e - $s" | bc)") "
   echo "  $1: $(echo "$e - $s" | bc) s" >&2
 }
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -63,7 +63,7 @@ done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 min() { tr ' ' '\n' <<<"$1" | grep . | sort -g | head -1; }
 AOT_M=$(median "${RUNS[aot]}"); NOAOT_M=$(median "${RUNS[noaot]}"); OV_M=$(median "${RUNS[openvoice]}")
-RATIO=$(echo "scale=2; $AOT_M / $OV_M" | bc); RATIO_NO=$(echo "scale=2; $NOAOT_M / $OV_M" | bc)
+RATIO=$(printf '%.2f' "$(echo "scale=4; $AOT_M / $OV_M" | bc)"); RATIO_NO=$(printf '%.2f' "$(echo "scale=4; $NOAOT_M / $OV_M" | bc)")
 MET=$(echo "$RATIO <= 0.67" | bc)
 TORCH=$("$PYTHON" -c 'import torch; print(torch.__version__)')
 JAVA_V=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1)

@@ -10,6 +10,7 @@
 #   TIMBRE_BUILD_DIR=target-x bench/all.sh   # build folder for the Java benchmarks (each script's default otherwise)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source infra/java/select-jdk.sh
 
 # Order: the pure-CPU benchmarks first, then the ones that need servers (RabbitMQ, Postgres).
 ALL=(extract efficiency memory cost coldstart worker demo bridge)

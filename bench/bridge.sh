@@ -4,6 +4,7 @@
 # Needs RabbitMQ on 127.0.0.1:5672 (guest/guest). Usage: bench/bridge.sh [messages]   (default 20000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source infra/java/select-jdk.sh
 N="${1:-20000}"
 BUILD=target-bridge
 mvn -q -Dtimbre.build.dir="$BUILD" -pl bridge -am package -DskipTests

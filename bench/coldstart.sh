@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Cold start: process start -> handler ready -> first embedding in fresh JVMs, split into JVM,
 # logging, configuration, connection pool, AWS clients, engine (natives pre-extracted) and weights; the launcher's
-# classpath vs a jar with an AppCDS archive. Needs Postgres on 127.0.0.1:5432 (user postgres), like the tests.
+# classpath vs a jar with the JDK 25 AOT cache. Needs Postgres on 127.0.0.1:5432 (user postgres), like the tests.
 # Writes the coldstart section of docs/benchmarks.md.
 #
 #   bench/coldstart.sh         # ROUNDS=3 TIMBRE_BUILD_DIR=target-bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source infra/java/select-jdk.sh
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 ROUNDS="${ROUNDS:-3}"
@@ -30,11 +31,11 @@ export TIMBRE_S3_BUCKET=coldstart TIMBRE_DB_URL="${TIMBRE_DB_URL:-jdbc:postgresq
   TIMBRE_DLQ_URL=http://127.0.0.1:9/000000000000/dlq TIMBRE_QUEUE_URL=http://127.0.0.1:9/000000000000/jobs \
   AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=coldstart AWS_SECRET_ACCESS_KEY=coldstart
 JVM_OPTS="-Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads=1 \
--Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false -XX:+UseSerialGC"
+-Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED"
 
 java -cp "$B/test-classes:$B/classes:$(cat "$CP_FILE")" dev.timbre.bench.ColdStartBenchmark \
   --dir-cp "$B/coldstart/coldstart.jar:$L/classes:$L/lib/*" \
   --jar-cp "$B/coldstart/coldstart.jar:$JAR:$L/lib/*" \
-  --archive "$B/coldstart/app.jsa" --cache "$PWD/$B/coldstart/djl-cache" \
+  --archive "$B/coldstart/app.aot" --cache "$PWD/$B/coldstart/djl-cache" \
   --wav infra/model/fixtures/audio/c03_3s_22050_pcm24_mono.wav --jvm-options "$JVM_OPTS" --rounds "$ROUNDS" \
   --docs docs/benchmarks.md --command "bench/coldstart.sh (ROUNDS=$ROUNDS)"

@@ -6,6 +6,7 @@
 #   bench/cost.sh              # OVERHEAD_MS=10 WAIT_MS=60 TIMBRE_BUILD_DIR=target-bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source infra/java/select-jdk.sh
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"
 OVERHEAD_MS="${OVERHEAD_MS:-10}"
 WAIT_MS="${WAIT_MS:-60}"

@@ -6,6 +6,7 @@
 #   CLIPS=20 SECONDS_PER_CLIP=3 bench/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source infra/java/select-jdk.sh
 CLIPS="${CLIPS:-50}"
 SECS="${SECONDS_PER_CLIP:-10}"
 COMMAND="bench/demo.sh (./timbre demo --clips $CLIPS --seconds $SECS)"

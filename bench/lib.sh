@@ -3,6 +3,8 @@
 # needs, test classes included, into their own build folder and prints the classpath (cli's test classes and
 # classes, then its test-scope class path: the other modules' classes and test classes, and the libraries).
 #   source bench/lib.sh; CP="$(bench_classpath target-bench)"
+# Java 25 for Maven and the benchmark JVMs (JAVA_HOME if 25+, else the installed Temurin 25)
+source "$(dirname "${BASH_SOURCE[0]}")/../infra/java/select-jdk.sh"
 bench_classpath() {
   local build_dir="$1"
   echo "building test classes in */$build_dir ..." >&2

@@ -15,9 +15,10 @@ import java.util.Map;
  * Cold start, not a test; run {@code bench/coldstart.sh}. Starts fresh JVMs of
  * {@link ColdStart}, each measuring process start → handler ready → first embedding, split into JVM, logging,
  * configuration, connection pool, AWS clients, engine and weights. Three layouts, interleaved per round: the
- * launcher's classpath (classes directory + {@code lib/*}), the same classes as a jar, and that jar with an AppCDS
- * archive dumped by one earlier run ({@code -XX:ArchiveClassesAtExit}, then {@code -XX:SharedArchiveFile}). JDK 17
- * refuses to dump with a non-empty directory on the classpath, which is why the archive needs the jar layout.
+ * launcher's classpath (classes directory + {@code lib/*}), the same classes as a jar, and that jar with a JDK 25
+ * AOT cache (JEP 483/514/515) written by one earlier training run ({@code -XX:AOTCacheOutput}, then
+ * {@code -XX:AOTCache}). The JVM refuses a cache with a non-empty directory on the classpath, which is why the cache
+ * needs the jar layout (as {@code ./timbre} runs cli's jar with it).
  *
  * <p>Options: {@code --dir-cp CP --jar-cp CP --archive FILE --cache DIR --wav FILE [--rounds 3] [--docs FILE]
  * [--command TEXT] [--jvm-options "..."]}.
@@ -31,8 +32,9 @@ public final class ColdStartBenchmark {
             + " (checkpoint read, weight norm folded)", "**process start → handler ready**", "first embedding"
             + " (decode + resample + extract, 3 s WAV)", "**process start → first embedding**"};
 
+    static final String AOT = "jar + lib/* + AOT cache";
     static final String PARALLEL = "launcher classpath, engine + weights on a second thread";
-    static final String PARALLEL_CDS = "AppCDS + engine and weights on a second thread";
+    static final String PARALLEL_CDS = "AOT cache + engine and weights on a second thread";
 
     private ColdStartBenchmark() {
     }
@@ -48,18 +50,18 @@ public final class ColdStartBenchmark {
         Map<String, List<String>> layouts = new LinkedHashMap<>();
         layouts.put("launcher classpath (classes dir + lib/*)", List.of("-cp", args.get("dir-cp")));
         layouts.put("jar + lib/*", List.of("-cp", args.get("jar-cp")));
-        layouts.put("jar + lib/* + AppCDS archive", List.of("-XX:SharedArchiveFile=" + archive, "-cp",
+        layouts.put(AOT, List.of("-XX:AOTCache=" + archive, "-cp",
                 args.get("jar-cp")));
         layouts.put(PARALLEL, List.of("-Dcoldstart.parallelModel=true", "-cp", args.get("dir-cp")));
-        layouts.put(PARALLEL_CDS, List.of("-Dcoldstart.parallelModel=true", "-XX:SharedArchiveFile=" + archive,
+        layouts.put(PARALLEL_CDS, List.of("-Dcoldstart.parallelModel=true", "-XX:AOTCache=" + archive,
                 "-cp", args.get("jar-cp")));
 
         System.err.println("prepare run (extracts the natives into the cache if it is empty; untimed) ...");
         run(args, jvm, List.of("-cp", args.get("dir-cp")));
-        System.err.println("dump run: -XX:ArchiveClassesAtExit=" + archive + " ...");
-        JsonNode dump = run(args, jvm, List.of("-XX:ArchiveClassesAtExit=" + archive, "-cp", args.get("jar-cp")));
+        System.err.println("training run: -XX:AOTCacheOutput=" + archive + " ...");
+        JsonNode dump = run(args, jvm, List.of("-XX:AOTCacheOutput=" + archive, "-cp", args.get("jar-cp")));
         if (!Files.exists(archive)) {
-            throw new IllegalStateException("no archive written at " + archive);
+            throw new IllegalStateException("no AOT cache written at " + archive);
         }
         Map<String, List<JsonNode>> results = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
@@ -143,24 +145,23 @@ public final class ColdStartBenchmark {
             s.append('\n');
         }
         List<JsonNode> launcher = results.get("launcher classpath (classes dir + lib/*)");
-        List<JsonNode> cds = results.get("jar + lib/* + AppCDS archive");
+        List<JsonNode> cds = results.get(AOT);
         double readyLauncher = median(launcher, "ready_ms");
         double readyCds = median(cds, "ready_ms");
-        s.append(BenchDocs.f("%nAppCDS: the archive (%.0f MiB) was dumped by one run with"
-                        + " `-XX:ArchiveClassesAtExit` (that run: handler ready at %.0f ms); runs with"
-                        + " `-XX:SharedArchiveFile` reached handler-ready in %.0f ms against %.0f ms on the launcher"
-                        + " classpath, %.2f× faster (medians, same run). Most of a cold start here is class loading and"
-                        + " verification (the AWS SDK, logback, Hikari, DJL): the configuration step alone, which"
-                        + " loads the SDK's region and credential classes, is the clearest case. JDK 17 cannot archive"
-                        + " classes from a directory (`Cannot have non-empty directory in paths`), so an image that"
-                        + " wants the archive puts its classes in a jar in `lib/` instead of the task root and dumps the"
-                        + " archive at build time with the same classpath and JVM options.%n%n",
+        s.append(BenchDocs.f("%nAOT cache (JDK 25): the cache (%.0f MiB: classes loaded and linked, method profiles)"
+                        + " was written by one training run with `-XX:AOTCacheOutput` (that run: handler ready at"
+                        + " %.0f ms); runs with `-XX:AOTCache` reached handler-ready in %.0f ms against %.0f ms on the"
+                        + " launcher classpath, %.2f× faster (medians, same run). What it removes is class loading,"
+                        + " verification and linking (the AWS SDK, logback, Hikari, DJL); what it cannot remove is"
+                        + " native work: libtorch's dlopen and initialisation (engine) and reading the weights. The JVM"
+                        + " refuses a cache with a classes directory on the classpath, so `./timbre` runs cli's jar"
+                        + " with it (`cli/target/timbre.aot`).%n%n",
                 archiveBytes / 1048576.0, dump.get("ready_ms").asDouble(), readyCds, readyLauncher,
                 readyLauncher / readyCds));
         s.append(BenchDocs.goalLine("cold start to handler ready, launcher classpath, 2 cores, natives pre-extracted",
                 BenchDocs.f("%.2f s (min %.2f s)", readyLauncher / 1000, min(launcher, "ready_ms") / 1000), "≤ 1.5 s",
                 readyLauncher <= 1500, readyLauncher <= 1500 ? "" : BenchDocs.f("class loading: configuration %.0f ms,"
-                        + " clients %.0f ms, logging %.0f ms, engine %.0f ms (medians; load %s); AppCDS removes most of it",
+                        + " clients %.0f ms, logging %.0f ms, engine %.0f ms (medians; load %s); the AOT cache removes most of it",
                         median(launcher, "config_ms"), median(launcher, "clients_ms"),
                         median(launcher, "logging_ms"), median(launcher, "engine_ms"), loadBefore)));
         List<JsonNode> parallel = results.get(PARALLEL);
@@ -171,15 +172,15 @@ public final class ColdStartBenchmark {
                         + " on a second thread from the first line of `main` while the main thread sets up logging,"
                         + " configuration, pool and clients (the engine and weights rows are then that thread's own"
                         + " times, overlapped). Handler ready: %.0f ms on the launcher classpath (%.2f× faster than in"
-                        + " sequence), %.0f ms with AppCDS as well. `WorkerRuntime` builds its parts one after the"
+                        + " sequence), %.0f ms with the AOT cache as well. `WorkerRuntime` builds its parts one after the"
                         + " other today; starting `ToneColorExtractor.load` on a thread first and joining it last is"
                         + " the change this measures; on 2 busy cores the two threads mostly compete for the same"
                         + " class loading, so the gain is small.%n%n", readyParallel, readyLauncher / readyParallel,
                 readyParallelCds));
-        s.append(BenchDocs.goalLine("cold start to handler ready with an AppCDS archive (jar layout), 2 cores",
+        s.append(BenchDocs.goalLine("cold start to handler ready with the JDK 25 AOT cache (jar layout), 2 cores",
                 BenchDocs.f("%.2f s (min %.2f s); %.2f× faster than the launcher classpath", readyCds / 1000,
-                        min(cds, "ready_ms") / 1000, readyLauncher / readyCds), "≤ 1.5 s", readyCds <= 1500,
-                readyCds <= 1500 ? "" : BenchDocs.f("engine %.0f ms and weights %.0f ms remain (medians; load %s)",
+                        min(cds, "ready_ms") / 1000, readyLauncher / readyCds), "≤ 0.6 s", readyCds <= 600,
+                readyCds <= 600 ? "" : BenchDocs.f("engine %.0f ms and weights %.0f ms remain (medians; load %s)",
                         median(cds, "engine_ms"), median(cds, "weights_ms"), loadBefore)));
         s.append("\n- Machine: ").append(BenchmarkReport.cpuModel()).append(", nproc ")
                 .append(Runtime.getRuntime().availableProcessors()).append(", shared with other jobs; load average ")

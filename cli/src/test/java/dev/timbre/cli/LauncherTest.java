@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -180,6 +181,58 @@ class LauncherTest {
                 assertEquals(migrationCount(), rs.getLong(2), "and none twice");
                 assertTrue(rs.getBoolean(3), "the jobs table exists");
             }
+        }
+    }
+
+    /**
+     * The JDK 25 AOT cache: on the packaged layout (cli's jar + lib/*, as {@code ./timbre} runs without
+     * TIMBRE_CLASSPATH) the first run trains and writes it, and the next run maps its classes from it instead of
+     * loading them from the jars. Needs the packaged cli (failsafe, after package).
+     */
+    @Nested
+    class AotCache {
+
+        @Test
+        void theFirstRunWritesTheCacheAndTheNextRunLoadsItsClassesFromIt(@TempDir Path tmp) throws Exception {
+            // the build folder of this test run: test-classes' parent (target, or -Dtimbre.build.dir's)
+            Path build = Path.of(LauncherTest.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .getParent();
+            boolean packaged;
+            try (Stream<Path> jars = Files.list(build)) {
+                packaged = Files.isDirectory(build.resolve("lib"))
+                        && jars.anyMatch(p -> p.getFileName().toString().matches("timbre-cli-.*(?<!-tests)\\.jar"));
+            }
+            Assumptions.assumeTrue(packaged, () -> {
+                System.out.println("SKIPPED LauncherTest.AotCache: cli is not packaged in " + build
+                        + " (run in verify, after package)");
+                return "cli not packaged";
+            });
+            Path aot = tmp.resolve("timbre.aot");
+            Path loaded = tmp.resolve("class-load.txt");
+            Path a = wav(tmp, "a.wav", 21);
+            Map<String, String> env = new HashMap<>();
+            env.put("TIMBRE_CLASSPATH", null);
+            env.put("TIMBRE_NO_BUILD", "1");
+            env.put("TIMBRE_BUILD_DIR", build.getFileName().toString());
+            env.put("TIMBRE_AOT_FILE", aot.toString());
+            env.put("JAVA_HOME", ChildProcess.javaHome().toString());
+
+            ChildProcess.Result first = ChildProcess.run(command("extract", "--converter", CONVERTER.toString(),
+                    a.toString()), env, REPO, LIMIT);
+            assertEquals(0, first.exit(), first::describe);
+            assertTrue(Files.size(aot) > 1_000_000, "the cache is written: " + aot + " " + first.describe());
+            assertEmbeddingLine(first.stdout().strip(), a);
+
+            env.put("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info:file=" + loaded);
+            ChildProcess.Result second = ChildProcess.run(command("extract", "--converter", CONVERTER.toString(),
+                    a.toString()), env, REPO, LIMIT);
+            assertEquals(0, second.exit(), second::describe);
+            assertEquals(first.stdout(), second.stdout(), "the same embedding with the cache");
+            List<String> lines = Files.readAllLines(loaded);
+            long shared = lines.stream().filter(l -> l.contains("source: shared objects file")).count();
+            assertTrue(lines.stream().anyMatch(l -> l.contains(" dev.timbre.cli.TimbreCli source: shared objects file")),
+                    "the launcher's own main class comes from the cache");
+            assertTrue(shared > lines.size() / 2, shared + " of " + lines.size() + " classes from the cache");
         }
     }
 

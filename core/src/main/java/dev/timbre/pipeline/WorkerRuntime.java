@@ -73,6 +73,15 @@ public final class WorkerRuntime implements AutoCloseable {
      * @throws InvalidConfigException when {@code TIMBRE_DLQ_URL} is missing (poison messages need somewhere to go)
      */
     public static WorkerRuntime create(TimbreConfig config, String service) {
+        return create(config, service, null);
+    }
+
+    /**
+     * As {@link #create(TimbreConfig, String)}, on an extractor the caller already loaded and keeps owning (not
+     * closed by {@link #close()}): the Lambda's SnapStart hooks close and re-create the connections around a
+     * snapshot while the weights stay loaded. {@code null}: load the configured converter and own it.
+     */
+    public static WorkerRuntime create(TimbreConfig config, String service, ToneColorExtractor sharedExtractor) {
         String dlqUrl = config.dlqUrl().orElseThrow(() -> new InvalidConfigException(
                 "TIMBRE_DLQ_URL is required: poison messages are moved there")).toString();
         log.atInfo().addKeyValue("config", config.toString()).log("worker starting");
@@ -105,8 +114,11 @@ public final class WorkerRuntime implements AutoCloseable {
             long storeMs = millisSince(t);
 
             t = System.nanoTime();
-            ToneColorExtractor extractor = ToneColorExtractor.load(config.converterDir(), config.limits());
-            owned.push(extractor);
+            ToneColorExtractor extractor = sharedExtractor != null ? sharedExtractor
+                    : ToneColorExtractor.load(config.converterDir(), config.limits());
+            if (sharedExtractor == null) {
+                owned.push(extractor);
+            }
             long modelMs = millisSince(t);
 
             // Completion events (docs/architecture.md §13): the outbox rows are written by the job store; this

@@ -105,7 +105,6 @@ public final class PipelineHarness implements AutoCloseable {
                 new DeadLetterQueue(sqsClient, deadLetterUrl), metrics, Clock.systemUTC());
     }
 
-    /** Synthetic voice audio: a 22.05 kHz 16-bit WAV, different for each {@code seed}. */
     /**
      * The environment a real worker ({@code WorkerRuntime.fromEnvironment}) needs to run against these servers: the
      * database, S3, SQS, the bucket, the DLQ, the fixture converter and two worker threads. Mutable: callers add
@@ -125,6 +124,7 @@ public final class PipelineHarness implements AutoCloseable {
         return env;
     }
 
+    /** Synthetic voice audio: a 22.05 kHz 16-bit WAV, different for each {@code seed}. */
     public static byte[] voiceWav(int seed, double seconds) {
         VoiceSpec[] voices = VoiceSpec.demoVoices();
         float[] samples = new VoiceSynth(22050).synthesize(voices[Math.floorMod(seed, voices.length)], seconds, seed);

@@ -34,8 +34,8 @@ class DockerfileLintTest {
     static final Pattern SECRET_NAME = Pattern.compile(
             "(?i).*(password|passwd|secret|token|api_?key|access_?key|credential|private_?key).*");
     static final Pattern SECRET_FILE = Pattern.compile("(?i).*(\\.aws/|\\.pem\\b|id_rsa|\\.env\\b|\\.netrc|\\.npmrc).*");
-    /** AWS's dated tags of the Lambda base images: 17.YYYY.MM.DD.HH (optionally -x86_64/-arm64). */
-    static final Pattern LAMBDA_BASE = Pattern.compile("public\\.ecr\\.aws/lambda/java:17\\.\\d{4}\\.\\d{2}\\.\\d{2}\\.\\d{2}(-x86_64)?");
+    /** AWS's dated tags of the Lambda base images: 25.YYYY.MM.DD.HH (optionally -x86_64/-arm64). */
+    static final Pattern LAMBDA_BASE = Pattern.compile("public\\.ecr\\.aws/lambda/java:25\\.\\d{4}\\.\\d{2}\\.\\d{2}\\.\\d{2}(-x86_64)?");
 
     static Template template;
 
@@ -315,10 +315,10 @@ class DockerfileLintTest {
     class LambdaImage {
 
         @Test
-        void buildsOnADatedLambdaJava17BaseTag() throws Exception {
+        void buildsOnADatedLambdaJava25BaseTag() throws Exception {
             Dockerfile d = read(LAMBDA);
             String base = d.baseImage(d.finalStage());
-            assertTrue(LAMBDA_BASE.matcher(base).matches(), base + " is a dated public.ecr.aws/lambda/java:17 tag");
+            assertTrue(LAMBDA_BASE.matcher(base).matches(), base + " is a dated public.ecr.aws/lambda/java:25 tag");
         }
 
         @Test

@@ -134,7 +134,7 @@ final class LambdaImage {
         env.put("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/29/[$LATEST]0123456789abcdef");
         env.put("AWS_REGION", "us-east-1");
         env.put("AWS_DEFAULT_REGION", "us-east-1");
-        env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java17");
+        env.put("AWS_EXECUTION_ENV", "AWS_Lambda_java25");
         env.put("TZ", ":UTC");
         env.putAll(functionEnv);
         // the image's class path and exactly these variables; SIGKILLed if the test JVM exits before stopping it

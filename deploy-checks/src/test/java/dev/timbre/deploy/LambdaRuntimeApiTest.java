@@ -41,7 +41,7 @@ import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
 
 /**
  * The handler named in template.yaml, run the way Lambda runs the image: the real AWS runtime interface client
- * (aws-lambda-java-runtime-interface-client, as the Java 17 base image ships it) in a child JVM, with the image's
+ * (aws-lambda-java-runtime-interface-client, as the Java base image ships it) in a child JVM, with the image's
  * class path layout (/var/task + /var/task/lib), the image's ENV and pre-extracted natives, the template's
  * environment variables, against an in-test Lambda Runtime API. Real Postgres (127.0.0.1:5432, a fresh database
  * migrated by the project's Migrations) and an in-JVM ElasticMQ stand in for the database and the DLQ.

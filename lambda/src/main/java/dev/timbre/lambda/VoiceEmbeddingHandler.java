@@ -4,17 +4,18 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.SQSBatchResponse;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import dev.timbre.config.TimbreConfig;
 import dev.timbre.notify.OutboxPublisher;
 import dev.timbre.pipeline.BatchOutcome;
 import dev.timbre.pipeline.BatchProcessor;
 import dev.timbre.pipeline.PipelineMetrics;
 import dev.timbre.pipeline.QueueMessage;
-import dev.timbre.pipeline.WorkerRuntime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.MDC;
 
 /**
@@ -30,16 +31,20 @@ import org.slf4j.MDC;
  */
 public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQSBatchResponse> {
 
-    private final BatchProcessor batches;
-    private final PipelineMetrics metrics;
+    private final Supplier<BatchProcessor> batches;
+    private final Supplier<PipelineMetrics> metrics;
     private final Duration margin;
     private final Clock clock;
-    private final Optional<OutboxPublisher> events;
+    private final Supplier<Optional<OutboxPublisher>> events;
 
-    /** Used by the Lambda runtime: shares the container's runtime, built on first use. */
+    /**
+     * Used by the Lambda runtime: shares the container's runtime, built on first use. Looked up on every
+     * invocation: after a SnapStart restore the connections (and the pipeline on them) are new ones.
+     */
     public VoiceEmbeddingHandler() {
-        this(ContainerRuntime.get().batches(), ContainerRuntime.get().metrics(),
-                ContainerRuntime.get().config().deadlineMargin(), Clock.systemUTC(), ContainerRuntime.get().events());
+        this(() -> ContainerRuntime.get().runtime().batches(), () -> ContainerRuntime.get().runtime().metrics(),
+                ContainerRuntime.get().runtime().config().deadlineMargin(), Clock.systemUTC(),
+                () -> ContainerRuntime.get().runtime().events());
     }
 
     /**
@@ -58,6 +63,11 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
      */
     public VoiceEmbeddingHandler(BatchProcessor batches, PipelineMetrics metrics, Duration margin, Clock clock,
                                  Optional<OutboxPublisher> events) {
+        this(() -> batches, () -> metrics, margin, clock, () -> events);
+    }
+
+    VoiceEmbeddingHandler(Supplier<BatchProcessor> batches, Supplier<PipelineMetrics> metrics, Duration margin,
+                          Clock clock, Supplier<Optional<OutboxPublisher>> events) {
         this.batches = batches;
         this.metrics = metrics;
         this.margin = margin;
@@ -68,6 +78,12 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
     /** Longest an invocation spends publishing events after its batch. */
     public static final Duration EVENT_BUDGET = Duration.ofSeconds(2);
 
+    /** A handler on {@code snapStart}'s runtime of the moment (the hooks' test, the AOT training run). */
+    static VoiceEmbeddingHandler on(SnapStartRuntime snapStart, Clock clock) {
+        return new VoiceEmbeddingHandler(() -> snapStart.runtime().batches(), () -> snapStart.runtime().metrics(),
+                snapStart.runtime().config().deadlineMargin(), clock, () -> snapStart.runtime().events());
+    }
+
     @Override
     public SQSBatchResponse handleRequest(SQSEvent event, Context context) {
         MDC.put("aws_request_id", context.getAwsRequestId());
@@ -76,11 +92,13 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
             Instant deadline = clock.instant()
                     .plusMillis(context.getRemainingTimeInMillis())
                     .minus(margin);
-            BatchOutcome outcome = batches.process(messages, SqsEventRecords.isFifo(event), deadline);
+            PipelineMetrics metrics = this.metrics.get();
+            BatchOutcome outcome = batches.get().process(messages, SqsEventRecords.isFifo(event), deadline);
             metrics.flush();
             // After commit: this batch's events, and any an earlier container failed to publish (a frozen Lambda
             // runs no background sweeper, so each invocation sweeps). Bounded, and never past the deadline.
             Duration left = Duration.between(clock.instant(), deadline);
+            Optional<OutboxPublisher> events = this.events.get();
             if (events.isPresent() && left.compareTo(Duration.ofMillis(200)) > 0) {
                 events.get().sweepOnce(left.compareTo(EVENT_BUDGET) < 0 ? left : EVENT_BUDGET);
             }
@@ -93,22 +111,23 @@ public final class VoiceEmbeddingHandler implements RequestHandler<SQSEvent, SQS
     }
 
     /**
-     * The container-scoped runtime: created once, on first use, from the environment; never closed (Lambda
-     * freezes and eventually discards the container; connections die with it).
+     * The container-scoped runtime: created once, on first use, from the environment, and registered for CRaC
+     * checkpoint/restore (SnapStart: {@link SnapStartRuntime}); otherwise never closed (Lambda freezes and
+     * eventually discards the container; connections die with it).
      */
     static final class ContainerRuntime {
-        private static volatile WorkerRuntime runtime;
+        private static volatile SnapStartRuntime runtime;
 
         private ContainerRuntime() {
         }
 
-        static WorkerRuntime get() {
-            WorkerRuntime r = runtime;
+        static SnapStartRuntime get() {
+            SnapStartRuntime r = runtime;
             if (r == null) {
                 synchronized (ContainerRuntime.class) {
                     r = runtime;
                     if (r == null) {
-                        r = WorkerRuntime.fromEnvironment(System.getenv(), "timbre-lambda");
+                        r = SnapStartRuntime.registered(TimbreConfig.fromEnv(System.getenv()), "timbre-lambda");
                         runtime = r;
                     }
                 }

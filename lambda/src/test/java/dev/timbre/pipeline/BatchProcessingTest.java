@@ -521,7 +521,6 @@ class BatchProcessingTest {
         return JSON.readTree(lines[lines.length - 1]);
     }
 
-    @SuppressWarnings("unused")
     /**
      * Lambda Managed Instances: several invocations run in one execution environment at once, on one handler and
      * one worker pool. Two invocations share a 1-thread pool whose jobs each take 400 ms: a 12-record batch starts
@@ -529,6 +528,7 @@ class BatchProcessingTest {
      * big one and report everything unfinished; with a lane per batch the two take turns and each invocation gets
      * exactly its own partial batch response.
      */
+    @SuppressWarnings("unused")
     @Nested
     class ConcurrentInvocationsInOneEnvironment {
 

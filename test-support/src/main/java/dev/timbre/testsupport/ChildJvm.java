@@ -53,6 +53,9 @@ public final class ChildJvm {
             "OPT_OUT_TRACKING", "true",
             "TORCH_CPP_LOG_LEVEL", "ERROR");
 
+    /** Native access for the class path's JNI libraries, as the launcher and the images grant it. */
+    public static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
     private Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private String classPath = testClassPath();
     private final String mainClass;
@@ -185,6 +188,9 @@ public final class ChildJvm {
     public List<String> command() {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
+        // Java 25 warns on every JNI library load from the class path (DJL's libtorch, zonky's Postgres, Netty);
+        // the children load them on purpose, so the access is granted up front (JEP 472).
+        command.add(NATIVE_ACCESS);
         command.addAll(jvmFlags);
         command.addAll(List.of("-cp", classPath, mainClass));
         command.addAll(args);

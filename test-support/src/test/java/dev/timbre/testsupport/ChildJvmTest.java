@@ -29,7 +29,8 @@ class ChildJvmTest {
     @Test
     void theCommandPutsFlagsBeforeTheClassPathAndArgumentsAfterTheMainClass() {
         List<String> command = ChildJvm.main("a.Main").classPath("cp").jvmFlags("-Xmx1m").args("x").command();
-        assertEquals(List.of("-Xmx1m", "-cp", "cp", "a.Main", "x"), command.subList(1, command.size()));
+        assertEquals(List.of(ChildJvm.NATIVE_ACCESS, "-Xmx1m", "-cp", "cp", "a.Main", "x"),
+                command.subList(1, command.size()));
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.timbre.audio.Resampler;
 import dev.timbre.audio.ResamplingFilter;
 import dev.timbre.tone.checkpoint.CheckpointException;
 import dev.timbre.tone.checkpoint.ConverterCheckpoint;
+import dev.timbre.vad.SileroSpeechDetector;
 import dev.timbre.vad.SpeechDetector;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -79,7 +80,8 @@ public final class ToneColorExtractor implements AutoCloseable {
      *                             or not a usable converter
      */
     public static ToneColorExtractor load(Path converterDir, AudioLimits limits) {
-        return load(converterDir, limits, null);
+        // Silero's session opens on a thread's first get-se job only: extract-se-only workers never pay for it
+        return load(converterDir, limits, SileroSpeechDetector::open);
     }
 
     /**

@@ -46,7 +46,7 @@ class GetSeGoldenTest {
 
     @BeforeAll
     static void load() throws IOException {
-        extractor = ToneColorExtractor.load(CONVERTER, AudioLimits.DEFAULT);
+        extractor = ToneColorExtractor.load(CONVERTER, AudioLimits.DEFAULT, null); // extract-se only
         goldens = new ObjectMapper().readTree(DIR.resolve("goldens.json").toFile());
     }
 

@@ -116,7 +116,7 @@ class MigrationsTest {
                     + " '00000000-0000-0000-0000-000000000001', 'm', now(), 1.0, '{1,0}', 1.0)");
 
             // when
-            assertEquals(1, Migrations.migrate(db.dataSource()), "only V4 is left to apply");
+            assertEquals(2, Migrations.migrate(db.dataSource()), "V3 and V4 are left to apply");
 
             // then: the completed job and the point are whole-clip embeddings, which they are; open jobs get a
             // mode when they complete

@@ -1,7 +1,7 @@
 package dev.timbre.job;
 
-import dev.timbre.tone.SeMode;
 import dev.timbre.notify.JobEvents;
+import dev.timbre.tone.SeMode;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

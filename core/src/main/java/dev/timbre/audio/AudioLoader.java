@@ -62,7 +62,42 @@ public final class AudioLoader {
      * @throws InvalidAudioException if the audio is undecodable, unsupported or out of limits
      */
     public OriginalAudio loadOriginal(byte[] encoded) {
-        throw new UnsupportedOperationException("not built yet");
+        checkBytes(encoded);
+        DecodedAudio decoded = decode(encoded, true);
+        if (decoded.channels() > 2) {
+            // libswresample's default matrix for more channels (centre, LFE, surround levels) is not reproduced
+            throw new InvalidAudioException("unsupported audio: get-se supports mono and stereo; this file has "
+                    + decoded.channels() + " channels");
+        }
+        checkSamples(decoded.interleaved(), decoded.mono().length, decoded.sampleRate());
+        return new OriginalAudio(decoded.interleaved(), decoded.sampleRate(), decoded.channels(),
+                decoded.decodedAs());
+    }
+
+    private void checkBytes(byte[] encoded) {
+        if (encoded == null || encoded.length == 0) {
+            throw new InvalidAudioException("audio is empty: 0 bytes");
+        }
+        if (encoded.length > limits.maxBytes()) {
+            throw new InvalidAudioException("audio too large: " + encoded.length + " bytes exceeds the limit of "
+                    + limits.maxBytes() + " bytes");
+        }
+    }
+
+    /** Not empty, finite, within the seconds limit: the checks {@link #load} makes on the mono signal. */
+    private void checkSamples(float[] samples, int frames, int rate) {
+        if (frames == 0) {
+            throw new InvalidAudioException("audio is empty: 0 samples");
+        }
+        for (int i = 0; i < samples.length; i++) {
+            if (!Float.isFinite(samples[i])) {
+                throw new InvalidAudioException("audio contains non-finite samples (NaN or Inf) at sample " + i);
+            }
+        }
+        if (limits.isTooLong(frames, rate)) {
+            throw new InvalidAudioException("audio too long: " + AudioText.seconds(frames / (double) rate)
+                    + " s exceeds the limit of " + AudioText.seconds(limits.maxSeconds()) + " s");
+        }
     }
 
     /**
@@ -80,31 +115,14 @@ public final class AudioLoader {
             throw new IllegalArgumentException("targetRate must be in 1.." + AudioLimits.MAX_SAMPLE_RATE
                     + " Hz, was " + targetRate);
         }
-        if (encoded == null || encoded.length == 0) {
-            throw new InvalidAudioException("audio is empty: 0 bytes");
-        }
-        if (encoded.length > limits.maxBytes()) {
-            throw new InvalidAudioException("audio too large: " + encoded.length + " bytes exceeds the limit of "
-                    + limits.maxBytes() + " bytes");
-        }
+        checkBytes(encoded);
         long start = System.nanoTime();
         DecodedAudio decoded = decode(encoded);
         long decodedAt = System.nanoTime();
         float[] mono = decoded.mono();
         int rateIn = decoded.sampleRate();
-        if (mono.length == 0) {
-            throw new InvalidAudioException("audio is empty: 0 samples");
-        }
-        for (int i = 0; i < mono.length; i++) {
-            if (!Float.isFinite(mono[i])) {
-                throw new InvalidAudioException("audio contains non-finite samples (NaN or Inf) at sample " + i);
-            }
-        }
+        checkSamples(mono, mono.length, rateIn);
         double durationSeconds = mono.length / (double) rateIn;
-        if (limits.isTooLong(mono.length, rateIn)) {
-            throw new InvalidAudioException("audio too long: " + AudioText.seconds(durationSeconds)
-                    + " s exceeds the limit of " + AudioText.seconds(limits.maxSeconds()) + " s");
-        }
         float[] resampled = resampler.resample(mono, rateIn, targetRate);
         if (resampled.length < AudioLimits.MIN_SAMPLES) {
             throw new InvalidAudioException("audio too short: " + resampled.length + " samples at " + targetRate
@@ -121,7 +139,11 @@ public final class AudioLoader {
 
     /** Format detection and decoding only (the limits that a header lets be checked early included). */
     DecodedAudio decode(byte[] encoded) {
-        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos, encoded.length);
+        return decode(encoded, false);
+    }
+
+    private DecodedAudio decode(byte[] encoded, boolean keepChannels) {
+        DecodeContext context = new DecodeContext(limits, decodeTimeLimitNanos, encoded.length, keepChannels);
         AudioFormat.Detected detected = AudioFormat.detect(encoded);
         return switch (detected.format()) {
             case WAV -> new WavDecoder().decode(encoded, context);

@@ -19,9 +19,16 @@ final class DecodeContext {
     private final long decodeTimeLimitNanos;
     private final long startNanos;
     private final int bytesPresent;
+    private final boolean keepChannels;
 
     /** @param bytesPresent the length of the encoded file, which bounds what a decoder may allocate up front */
     DecodeContext(AudioLimits limits, long decodeTimeLimitNanos, int bytesPresent) {
+        this(limits, decodeTimeLimitNanos, bytesPresent, false);
+    }
+
+    /** @param keepChannels whether decoders also keep the interleaved channels ({@link DecodedAudio#interleaved()}) */
+    DecodeContext(AudioLimits limits, long decodeTimeLimitNanos, int bytesPresent, boolean keepChannels) {
+        this.keepChannels = keepChannels;
         this.limits = limits;
         this.decodeTimeLimitNanos = decodeTimeLimitNanos;
         this.startNanos = System.nanoTime();
@@ -30,6 +37,15 @@ final class DecodeContext {
 
     AudioLimits limits() {
         return limits;
+    }
+
+    boolean keepChannels() {
+        return keepChannels;
+    }
+
+    /** A buffer for the interleaved channels when they are kept, else {@code null}. */
+    MonoBuffer channelBuffer(int sampleRate, long declaredFrames, int channels) {
+        return keepChannels ? new MonoBuffer(this, sampleRate, declaredFrames, channels) : null;
     }
 
     int bytesPresent() {

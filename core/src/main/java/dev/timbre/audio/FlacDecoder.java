@@ -80,6 +80,7 @@ final class FlacDecoder {
                 new ByteArrayInputStream(data, position, data.length - position)));
 
         MonoBuffer mono = new MonoBuffer(context, sampleRate, totalFrames);
+        MonoBuffer kept = context.channelBuffer(sampleRate, totalFrames, channels);
         int shift = 32 - bitsPerSample;
         FLACDecoder decoder = new FLACDecoder(stream);
         long decoded = 0;
@@ -107,7 +108,11 @@ final class FlacDecoder {
                 for (int i = 0; i < blockSize; i++) {
                     float sum = 0f;
                     for (int c = 0; c < channels; c++) {
-                        sum += (float) (channelData[c].getOutput()[i] << shift) * 0x1p-31f;
+                        float value = (float) (channelData[c].getOutput()[i] << shift) * 0x1p-31f;
+                        if (kept != null) {
+                            kept.add(value);
+                        }
+                        sum += value;
                     }
                     mono.add(channels == 1 ? sum : sum / channels);
                 }
@@ -122,7 +127,9 @@ final class FlacDecoder {
             throw invalid("undecodable frame after " + decoded + " samples (" + describe(e) + ")", e);
         }
         context.checkDeclaredLength(totalFrames, decoded, largestBlock, sampleRate);
-        return new DecodedAudio(mono.toArray(), sampleRate, channels);
+        // FFmpeg's flac decoder: S16 up to 16 bits per sample, S32 above
+        return new DecodedAudio(mono.toArray(), sampleRate, channels, kept == null ? null : kept.toArray(),
+                bitsPerSample <= 16 ? OriginalAudio.SampleFormat.S16 : OriginalAudio.SampleFormat.S32);
     }
 
     static String describe(Throwable e) {

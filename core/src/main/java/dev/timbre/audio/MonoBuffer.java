@@ -27,12 +27,22 @@ final class MonoBuffer {
 
     /** @param declaredFrames the length a header declares, a hint only; 0 or less when unknown */
     MonoBuffer(DecodeContext context, int sampleRate, long declaredFrames) {
+        this(context, sampleRate, declaredFrames, 1);
+    }
+
+    /**
+     * A buffer of {@code samplesPerFrame} values per frame (interleaved channels), with the same limits counted
+     * in frames.
+     */
+    MonoBuffer(DecodeContext context, int sampleRate, long declaredFrames, int samplesPerFrame) {
         this.context = context;
         this.declaredFrames = declaredFrames;
         this.sampleRate = sampleRate;
-        this.maxFrames = Math.min(context.limits().maxFrames(sampleRate), Integer.MAX_VALUE - 16);
-        long presizeLimit = Math.min(maxFrames, (long) context.bytesPresent() * PRESIZE_FRAMES_PER_BYTE);
-        long wanted = declaredFrames > 0 ? declaredFrames : UNKNOWN_LENGTH_CAPACITY;
+        this.maxFrames = Math.min(context.limits().maxFrames(sampleRate) * samplesPerFrame,
+                Integer.MAX_VALUE - 16);
+        long presizeLimit = Math.min(maxFrames,
+                (long) context.bytesPresent() * PRESIZE_FRAMES_PER_BYTE * samplesPerFrame);
+        long wanted = declaredFrames > 0 ? declaredFrames * samplesPerFrame : UNKNOWN_LENGTH_CAPACITY;
         this.samples = new float[(int) Math.max(MIN_CAPACITY, Math.min(wanted, presizeLimit))];
     }
 
@@ -55,7 +65,7 @@ final class MonoBuffer {
         if (size >= maxFrames) {
             // past the limit: the file is too long whether or not it holds all it declares; a declared length
             // is the more useful number when the frames decoded so far are consistent with it
-            if (declaredFrames > maxFrames) {
+            if (declaredFrames > context.limits().maxFrames(sampleRate)) {
                 context.checkLength(declaredFrames, sampleRate);
             }
             throw context.tooLongWhileDecoding();

@@ -52,6 +52,7 @@ final class Mp3Decoder {
         params.getInitialEqualizerSettings().setFrom(FULL_SCALE_EQUALIZER);
         Decoder decoder = new Decoder(params);
         MonoBuffer mono = null;
+        MonoBuffer kept = null;
         int sampleRate = 0;
         int channels = 0;
         long frameIndex = 0;
@@ -74,6 +75,7 @@ final class Mp3Decoder {
                     channels = frameChannels;
                     DecodeContext.checkRateAndChannels("invalid MP3", sampleRate, channels);
                     mono = new MonoBuffer(context, sampleRate, announcedFrames);
+                    kept = context.channelBuffer(sampleRate, announcedFrames, channels);
                 } else if (frameRate != sampleRate || frameChannels != channels) {
                     throw invalid("frame " + frameIndex + " changes the stream from " + sampleRate + " Hz, "
                             + channels + " channels to " + frameRate + " Hz, " + frameChannels + " channels");
@@ -87,7 +89,11 @@ final class Mp3Decoder {
                     }
                     float sum = 0f;
                     for (int c = 0; c < channels; c++) {
-                        sum += interleaved[i * channels + c] * 0x1p-15f;
+                        float value = interleaved[i * channels + c] * 0x1p-15f;
+                        if (kept != null) {
+                            kept.add(value);
+                        }
+                        sum += value;
                     }
                     mono.add(channels == 1 ? sum : sum / channels);
                 }
@@ -111,7 +117,9 @@ final class Mp3Decoder {
         if (mono == null) {
             throw invalid("no audio frames");
         }
-        return new DecodedAudio(mono.toArray(), sampleRate, channels);
+        // FFmpeg decodes MP3 with mp3float (planar float); JLayer's 16-bit output stands for it
+        return new DecodedAudio(mono.toArray(), sampleRate, channels, kept == null ? null : kept.toArray(),
+                OriginalAudio.SampleFormat.FLT);
     }
 
     /**

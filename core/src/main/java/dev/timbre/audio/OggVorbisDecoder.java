@@ -97,6 +97,7 @@ final class OggVorbisDecoder {
         }
         Block block = new Block(dsp);
         MonoBuffer mono = new MonoBuffer(context, sampleRate, -1);
+        MonoBuffer kept = context.channelBuffer(sampleRate, -1, channels);
         float[][][] pcm = new float[1][][];
         int[] index = new int[channels];
         boolean endOfStream = false;
@@ -122,14 +123,20 @@ final class OggVorbisDecoder {
                 for (int i = 0; i < samples; i++) {
                     float sum = 0f;
                     for (int c = 0; c < channels; c++) {
-                        sum += channelPcm[c][index[c] + i];
+                        float value = channelPcm[c][index[c] + i];
+                        if (kept != null) {
+                            kept.add(value);
+                        }
+                        sum += value;
                     }
                     mono.add(channels == 1 ? sum : sum / channels);
                 }
                 dsp.synthesis_read(samples);
             }
         }
-        return new DecodedAudio(mono.toArray(), sampleRate, channels);
+        // FFmpeg's vorbis decoder outputs planar float
+        return new DecodedAudio(mono.toArray(), sampleRate, channels, kept == null ? null : kept.toArray(),
+                OriginalAudio.SampleFormat.FLT);
     }
 
     /** Feeds the next page of {@code serial} into {@code stream}; false when the data is exhausted. */

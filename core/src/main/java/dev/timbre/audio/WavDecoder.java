@@ -128,17 +128,34 @@ final class WavDecoder {
         context.checkLength(frames, format.sampleRate());
         float[] mono = new float[(int) frames];
         int channels = format.channels();
+        float[] kept = context.keepChannels() ? new float[(int) (frames * channels)] : null;
         int width = format.bitsPerSample() / 8;
         boolean isFloat = format.encoding() == WAVE_FORMAT_IEEE_FLOAT;
         int position = start;
         for (int frame = 0; frame < frames; frame++) {
             float sum = 0f; // float32 like numpy's mean of a float32 array over few channels
             for (int channel = 0; channel < channels; channel++, position += width) {
-                sum += sample(data, position, width, isFloat);
+                float value = sample(data, position, width, isFloat);
+                if (kept != null) {
+                    kept[frame * channels + channel] = value;
+                }
+                sum += value;
             }
             mono[frame] = channels == 1 ? sum : sum / channels;
         }
-        return new DecodedAudio(mono, format.sampleRate(), channels);
+        return new DecodedAudio(mono, format.sampleRate(), channels, kept, ffmpegFormat(format));
+    }
+
+    /** What FFmpeg's pcm_u8, pcm_s16le, pcm_s24le, pcm_s32le, pcm_f32le and pcm_f64le decoders output. */
+    private static OriginalAudio.SampleFormat ffmpegFormat(Format format) {
+        if (format.encoding() == WAVE_FORMAT_IEEE_FLOAT) {
+            return format.bitsPerSample() == 32 ? OriginalAudio.SampleFormat.FLT : OriginalAudio.SampleFormat.DBL;
+        }
+        return switch (format.bitsPerSample()) {
+            case 8 -> OriginalAudio.SampleFormat.U8;
+            case 16 -> OriginalAudio.SampleFormat.S16;
+            default -> OriginalAudio.SampleFormat.S32;
+        };
     }
 
     private static float sample(byte[] data, int at, int width, boolean isFloat) {

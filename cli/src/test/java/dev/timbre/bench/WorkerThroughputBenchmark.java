@@ -58,7 +58,7 @@ public final class WorkerThroughputBenchmark {
     private static final String BEGIN = "<!-- worker:begin -->";
     private static final String END = "<!-- worker:end -->";
 
-    private record Result(String design, int threads, long latencyMs, int jobs, double seconds, double cpuSeconds) {
+    record Result(String design, int threads, long latencyMs, int jobs, double seconds, double cpuSeconds) {
         double jobsPerSecond() {
             return jobs / seconds;
         }
@@ -103,7 +103,7 @@ public final class WorkerThroughputBenchmark {
     }
 
     /** The embedded servers and the real pipeline parts on them. */
-    private static final class Servers implements AutoCloseable {
+    static final class Servers implements AutoCloseable {
         private final TestDatabase db = TestDatabase.create();
         private final EmbeddedS3 s3;
         private final S3Client s3Client;
@@ -133,7 +133,11 @@ public final class WorkerThroughputBenchmark {
         }
 
         private JobProcessor processor() {
-            return new JobProcessor(jobStore, source, store, new ToneColorEmbedder(extractor), dev.timbre.tone.SeMode.EXTRACT_SE, 5, metrics,
+            return processor(dev.timbre.tone.SeMode.EXTRACT_SE);
+        }
+
+        private JobProcessor processor(dev.timbre.tone.SeMode mode) {
+            return new JobProcessor(jobStore, source, store, new ToneColorEmbedder(extractor), mode, 5, metrics,
                     Clock.systemUTC());
         }
 
@@ -151,7 +155,12 @@ public final class WorkerThroughputBenchmark {
 
         /** The seed design: one job at a time, on the caller's thread, no pool. */
         Result runSeed(byte[] audio, int jobs) {
-            JobProcessor processor = processor();
+            return runSeed(audio, jobs, dev.timbre.tone.SeMode.EXTRACT_SE);
+        }
+
+        /** {@link #runSeed(byte[], int)} with every job embedded in {@code mode} (the deployment default). */
+        Result runSeed(byte[] audio, int jobs, dev.timbre.tone.SeMode mode) {
+            JobProcessor processor = processor(mode);
             JobMessageParser parser = new JobMessageParser();
             for (SqsEvents.Record warm : submit(audio, 1)) {
                 processor.process(parser.parse(warm.body()), 1);
@@ -165,7 +174,7 @@ public final class WorkerThroughputBenchmark {
                     throw new IllegalStateException("seed job failed: " + outcome);
                 }
             }
-            return new Result("seed: one job at a time", 1, latencyMs, jobs, (System.nanoTime() - t0) / 1e9,
+            return new Result("seed: one job at a time, " + mode.id(), 1, latencyMs, jobs, (System.nanoTime() - t0) / 1e9,
                     (processCpuNanos() - cpu0) / 1e9);
         }
 
@@ -284,7 +293,7 @@ public final class WorkerThroughputBenchmark {
         Files.writeString(docs, updated, StandardCharsets.UTF_8);
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }

@@ -7,7 +7,7 @@ import dev.timbre.bridge.testing.BridgeEnv;
 import dev.timbre.bridge.testing.Poll;
 import dev.timbre.bridge.testing.Rabbit;
 import dev.timbre.bridge.testing.SqsCollector;
-import dev.timbre.bridge.testing.TcpProxy;
+import dev.timbre.testsupport.TcpProxy;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashSet;

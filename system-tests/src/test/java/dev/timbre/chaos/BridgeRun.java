@@ -3,7 +3,7 @@ package dev.timbre.chaos;
 import com.rabbitmq.client.GetResponse;
 import dev.timbre.bridge.testing.BridgeProcess;
 import dev.timbre.bridge.testing.Rabbit;
-import dev.timbre.bridge.testing.TcpProxy;
+import dev.timbre.testsupport.TcpProxy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

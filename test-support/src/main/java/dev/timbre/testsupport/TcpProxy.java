@@ -1,4 +1,4 @@
-package dev.timbre.testing;
+package dev.timbre.testsupport;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,8 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A TCP forwarder on a free local port that a test can cut (a copy of the bridge's, which core cannot depend on):
- * {@link #cut()} closes every open connection and refuses
+ * A TCP forwarder on a free local port that a test can cut: {@link #cut()} closes every open connection and refuses
  * new ones (the peer sees a reset, as in a network failure), {@link #restore()} lets connections through again.
  * Thread-safe.
  */

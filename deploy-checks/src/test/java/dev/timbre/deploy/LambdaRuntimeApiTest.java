@@ -123,6 +123,7 @@ class LambdaRuntimeApiTest {
         env.put("TIMBRE_S3_BUCKET", "timbre-uploads");
         env.put("TIMBRE_QDRANT_COLLECTION", "voice_embeddings");
         env.put("TIMBRE_CONVERTER_DIR", Repo.file("infra/model/fixtures/converter").toString());
+        env.put("TIMBRE_SE_MODE", "extract-se"); // the fixture clips are synthetic, not speech
         env.put("TIMBRE_WORKER_THREADS", "2");
         env.put("TIMBRE_MAX_AUDIO_BYTES", "52428800");
         env.put("TIMBRE_MAX_AUDIO_SECONDS", "600");

@@ -81,6 +81,7 @@ class EventDeliveryCrashTest {
             env.put("TIMBRE_EVENTS_QUEUE_URL", eventsQueue);
             env.put("TIMBRE_CONVERTER_DIR", CONVERTER.toString());
             env.put("TIMBRE_WORKER_THREADS", "2");
+            env.put("TIMBRE_SE_MODE", "extract-se"); // synthetic clips, not speech
             env.put("TIMBRE_LOG_FORMAT", "json");
 
             // when: the first worker finishes every job but publishes nothing (its sweep is an hour away) ...

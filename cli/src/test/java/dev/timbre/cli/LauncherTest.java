@@ -217,14 +217,14 @@ class LauncherTest {
             env.put("TIMBRE_AOT_FILE", aot.toString());
             env.put("JAVA_HOME", ChildProcess.javaHome().toString());
 
-            ChildProcess.Result first = ChildProcess.run(command("extract", "--converter", CONVERTER.toString(),
+            ChildProcess.Result first = ChildProcess.run(command("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(),
                     a.toString()), env, REPO, LIMIT);
             assertEquals(0, first.exit(), first::describe);
             assertTrue(Files.size(aot) > 1_000_000, "the cache is written: " + aot + " " + first.describe());
             assertEmbeddingLine(first.stdout().strip(), a);
 
             env.put("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info:file=" + loaded);
-            ChildProcess.Result second = ChildProcess.run(command("extract", "--converter", CONVERTER.toString(),
+            ChildProcess.Result second = ChildProcess.run(command("extract", "--mode", "extract-se", "--converter", CONVERTER.toString(),
                     a.toString()), env, REPO, LIMIT);
             assertEquals(0, second.exit(), second::describe);
             assertEquals(first.stdout(), second.stdout(), "the same embedding with the cache");

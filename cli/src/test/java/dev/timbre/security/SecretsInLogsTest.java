@@ -83,6 +83,7 @@ class SecretsInLogsTest {
             env.put("TIMBRE_DB_USER", harness.db.user());
             env.put("TIMBRE_DLQ_URL", harness.dlqUrl);
             env.put("TIMBRE_QDRANT_COLLECTION", "secrets_test");
+            env.put("TIMBRE_SE_MODE", "extract-se"); // a synthetic voice, not speech
             UUID ok = harness.submit("voice-secrets", PipelineHarness.voiceWav(11, 1.0));
             UUID missing = UUID.randomUUID();
             harness.jobs.create(missing, "voice-secrets", "uploads/none.wav");

@@ -130,6 +130,7 @@ class LambdaRuntimeApiTest {
         env.put("TIMBRE_MAX_RECEIVES", "5");
         env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
         env.put("TIMBRE_DEADLINE_MARGIN_MS", "5000");
+        env.put("TIMBRE_EVENTS_BUS", "timbre-events");
         env.put("TORCH_CPP_LOG_LEVEL", "ERROR"); // libtorch's, not ours: the template sets it so natives stay quiet
 
         TreeSet<String> expected = new TreeSet<>();
@@ -147,6 +148,13 @@ class LambdaRuntimeApiTest {
         env.putAll(sqs.env());
         env.put("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.endpoint());
         env.put("AWS_ENDPOINT_URL_S3", s3Endpoint);
+        // no EventBridge here: a bus where nothing listens, so events wait in the outbox (what the function does
+        // while the bus is unreachable; OutboxPublisherTest checks the delivery itself)
+        try {
+            env.put("AWS_ENDPOINT_URL_EVENTBRIDGE", refusingEndpoint());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         return env;
     }
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,10 +19,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * template.yaml rendered for every ComputeMode x provisioned pollers off/on (conditions evaluated, Fn::If resolved,
+ * template.yaml rendered for every ComputeMode x provisioned pollers off/on x SnapStart off/on, and every GpuMemoryGiB on
+ * the GPU mode (conditions evaluated, Fn::If resolved,
  * as CloudFormation would): each rendering has exactly one function, on the jobs queue, with the same image and
  * environment, on the right compute (VPC on demand, the matching capacity provider on managed instances), and the
- * SQS event source in provisioned mode exactly when MinimumPollers is not 0. CfnLintTest lints each rendering.
+ * SQS event source in provisioned mode exactly when MinimumPollers is not 0, SnapStart exactly when asked for on demand,
+ * a GPU (AcceleratorConfig) exactly on the GPU mode. CfnLintTest lints each rendering.
  */
 class ComputeModeTemplateTest {
 
@@ -38,14 +41,33 @@ class ComputeModeTemplateTest {
         template = Template.load(Repo.file("template.yaml"));
     }
 
-    /** Every ComputeMode the parameter allows x MinimumPollers 0 (off) and its MinValue.. limits (on). */
+    /**
+     * Every ComputeMode the parameter allows x MinimumPollers 0 (off) and on x SnapStart off and on; on the GPU mode
+     * also every GpuMemoryGiB the parameter allows (the rest at their defaults).
+     */
     static Stream<Map<String, String>> renderings() {
         List<Map<String, String>> out = new ArrayList<>();
         for (String mode : template().candidateValues("ComputeMode")) {
-            out.add(Map.of("ComputeMode", mode, "MinimumPollers", "0"));
-            out.add(Map.of("ComputeMode", mode, "MinimumPollers", "2", "MaximumPollers", "20"));
+            for (String snapStart : template().candidateValues("SnapStart")) {
+                out.add(Map.of("ComputeMode", mode, "MinimumPollers", "0", "SnapStart", snapStart));
+                out.add(Map.of("ComputeMode", mode, "MinimumPollers", "2", "MaximumPollers", "20",
+                        "SnapStart", snapStart));
+            }
+            if (mode.equals("ManagedInstancesGpu")) {
+                for (String gib : template().candidateValues("GpuMemoryGiB")) {
+                    out.add(Map.of("ComputeMode", mode, "MinimumPollers", "0", "SnapStart", "false",
+                            "GpuMemoryGiB", gib));
+                }
+            }
         }
         return out.stream();
+    }
+
+    /** A file name for one rendering: its choices, in a fixed order. */
+    static String name(Map<String, String> choice) {
+        StringBuilder b = new StringBuilder("rendered");
+        new TreeMap<>(choice).forEach((k, v) -> b.append('-').append(k).append(v));
+        return b.toString();
     }
 
     static Template template() {
@@ -122,6 +144,33 @@ class ComputeModeTemplateTest {
                     "a ceiling on the instances Lambda may launch");
         }
 
+        // SnapStart: the on-demand function's published versions only, when asked for; Lambda Managed Instances has
+        // no SnapStart (its environments are long-lived and start ahead of traffic)
+        Object snapStart = fn.get("SnapStart");
+        if (mode.equals("OnDemand") && choice.get("SnapStart").equals("true")) {
+            assertEquals(Map.of("ApplyOn", "PublishedVersions"), snapStart, "SnapStart on for " + choice);
+            assertEquals("live", fn.get("AutoPublishAlias"), "SnapStart applies to published versions only");
+            assertEquals(new BigDecimal(512), r.number(Template.map(fn.get("EphemeralStorage"), "EphemeralStorage")
+                    .get("Size"), choice), "SnapStart needs the default 512 MB of /tmp");
+        } else {
+            assertNull(snapStart, "no SnapStart for " + choice);
+        }
+
+        // AcceleratorConfig: a GPU per execution environment exactly on the GPU provider, of the chosen size
+        Object accelerator = fn.get("AcceleratorConfig");
+        if (mode.equals("ManagedInstancesGpu")) {
+            Map<String, Object> ac = Template.map(accelerator, "AcceleratorConfig");
+            assertEquals(Map.of("AcceleratorMemorySize", Map.of("Ref", "GpuMemoryGiB")), ac);
+            BigDecimal gib = r.number(ac.get("AcceleratorMemorySize"), choice);
+            assertEquals(new BigDecimal(choice.getOrDefault("GpuMemoryGiB", "24")), gib);
+            assertTrue(LAMBDA_ACCELERATOR_GIB.contains(gib.intValue()), gib + " GiB is a size Lambda offers");
+            assertNotNull(fn.get("CapacityProviderConfig"), "AcceleratorConfig needs a capacity provider");
+            assertEquals("Image", fn.get("PackageType"), "AcceleratorConfig needs an image function");
+            assertEquals(List.of("x86_64"), fn.get("Architectures"), "AcceleratorConfig needs x86_64");
+        } else {
+            assertNull(accelerator, "no GPU asked for on " + mode);
+        }
+
         Map<String, Object> sqs = Template.map(
                 Template.map(Template.map(fn.get("Events"), "Events").get("Jobs"), "Jobs").get("Properties"), "Jobs");
         assertEquals(Map.of("Fn::GetAtt", List.of("JobsQueue", "Arn")), sqs.get("Queue"));
@@ -170,6 +219,35 @@ class ComputeModeTemplateTest {
         assertRange("PerEnvironmentMaxConcurrency", 1, 64);
         assertEquals(List.of("2", "4", "8"), template.candidateValues("MemoryGiBPerVCpu"),
                 "the ratios Lambda Managed Instances accept");
+    }
+
+    /** The AcceleratorMemorySize values Lambda accepts (AWS::Lambda::Function AcceleratorConfig). */
+    static final Set<Integer> LAMBDA_ACCELERATOR_GIB = Set.of(3, 6, 12, 16, 24, 48);
+
+    /** GPU memory per GPU of the instance families a GPU provider may admit (NVIDIA T4, A10G, L4, L40S, A100, H100). */
+    static final Map<String, Integer> GPU_GIB = Map.of("g4dn", 16, "g5", 24, "g6", 24, "g6e", 48, "p4d", 40, "p5", 80);
+
+    /**
+     * Every GpuMemoryGiB the parameter allows is a size Lambda offers and fits the GPU of every instance type the GPU
+     * capacity provider admits: a size no admitted instance has would leave the function without capacity.
+     */
+    @Test
+    void everyGpuMemoryChoiceFitsEveryAdmittedGpuInstance() {
+        Map<String, Object> req = Template.map(template.properties("ManagedGpuCapacityProvider")
+                .get("InstanceRequirements"), "InstanceRequirements");
+        @SuppressWarnings("unchecked")
+        List<String> types = (List<String>) req.get("AllowedTypes");
+        List<String> choices = template.candidateValues("GpuMemoryGiB");
+        assertFalse(choices.isEmpty());
+        for (String choice : choices) {
+            int gib = Integer.parseInt(choice);
+            assertTrue(LAMBDA_ACCELERATOR_GIB.contains(gib), gib + " GiB is not a size Lambda offers");
+            for (String type : types) {
+                Integer has = GPU_GIB.get(type.substring(0, type.indexOf('.')));
+                assertNotNull(has, type + ": GPU memory unknown to this test");
+                assertTrue(gib <= has, "GpuMemoryGiB " + gib + " does not fit " + type + " (" + has + " GB)");
+            }
+        }
     }
 
     private static void assertRange(String parameter, int min, int max) {

@@ -100,7 +100,9 @@ public final class BatchProcessor {
             m.sentAt().ifPresent(sent -> metrics.queueAge(Duration.between(sent, now).toMillis()));
         }
 
-        AtomicBoolean expired = new AtomicBoolean();
+        // An invocation that arrives with no time left (its remaining time already inside the margin) starts nothing:
+        // each record is handed back unstarted, instead of racing a free thread that would take it up at once.
+        AtomicBoolean expired = new AtomicBoolean(!now.isBefore(deadline));
         Set<String> started = ConcurrentHashMap.newKeySet();
         Set<String> crashed = ConcurrentHashMap.newKeySet();
         // Its own lane of the shared pool: concurrent invocations (Lambda Managed Instances) take turns on the threads.

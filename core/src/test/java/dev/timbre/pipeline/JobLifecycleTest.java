@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,6 +109,28 @@ class JobLifecycleTest {
 
     private boolean hasPoint(UUID job) {
         return harness.qdrant.point(PipelineHarness.COLLECTION, job).isPresent();
+    }
+
+    /**
+     * An invocation whose remaining time is already inside the margin (its deadline passed on arrival) starts nothing:
+     * every record is handed back unstarted, rather than taken up by an idle thread and run while its message is
+     * redelivered to another worker.
+     */
+    @Test
+    void aBatchThatArrivesWithNoTimeLeftStartsNothingAndHandsEveryRecordBack() throws InterruptedException {
+        byte[] audio = PipelineHarness.voiceWav(7, 1.0);
+        UUID job = harness.submit("voice-late", audio);
+        CountDownLatch extracted = new CountDownLatch(1);
+        BatchProcessor batches = batches(new FaultyEmbedder().on(audio, extracted::countDown));
+
+        RecordOutcome outcome = only(batches.process(List.of(message(job, "voice-late", 1)), false,
+                Instant.now().minusMillis(1)));
+
+        assertEquals(Disposition.NOT_FINISHED, outcome.disposition(), outcome.toString());
+        assertFalse(outcome.acknowledged(), "handed back for redelivery");
+        assertFalse(extracted.await(2, TimeUnit.SECONDS), "no thread took the job up");
+        assertEquals(JobStatus.PENDING, harness.job(job).status());
+        assertEquals(0, harness.job(job).attempts(), "not even claimed");
     }
 
     @Nested

@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -60,6 +61,7 @@ final class FakeRuntimeApi implements AutoCloseable {
     private final Map<String, CompletableFuture<Posted>> outcomes = new ConcurrentHashMap<>();
     private final CompletableFuture<Posted> initError = new CompletableFuture<>();
     private final CompletableFuture<Long> firstNext = new CompletableFuture<>();
+    private final List<Long> handedOut = new CopyOnWriteArrayList<>();
     private final Duration nextWait;
 
     FakeRuntimeApi(Duration nextWait) throws IOException {
@@ -100,6 +102,11 @@ final class FakeRuntimeApi implements AutoCloseable {
         return firstNext;
     }
 
+    /** System.nanoTime() of each invocation handed out by {@code next}, in order. */
+    List<Long> handedOut() {
+        return List.copyOf(handedOut);
+    }
+
     private void invocation(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         if (exchange.getRequestMethod().equals("GET") && path.equals(PREFIX + "/invocation/next")) {
@@ -122,6 +129,7 @@ final class FakeRuntimeApi implements AutoCloseable {
             exchange.getResponseHeaders().add("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN);
             exchange.getResponseHeaders().add("Lambda-Runtime-Trace-Id",
                     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");
+            handedOut.add(System.nanoTime());
             answer(exchange, 200, next.event());
             return;
         }

@@ -24,6 +24,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -375,6 +376,109 @@ class LambdaRuntimeApiTest {
                     try (ResultSet rs = ps.executeQuery()) {
                         assertTrue(rs.next());
                         assertNotEquals("COMPLETED", rs.getString("status"), "not processed past the deadline");
+                    }
+                }
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime stops when the Runtime API fails");
+            } finally {
+                child.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * Lambda Managed Instances: Lambda sets AWS_LAMBDA_MAX_CONCURRENCY and the real runtime interface client (2.8+)
+     * then polls {@code next} from that many threads of the one JVM, into one handler object. Three invocations
+     * arrive together: two of good clips (one also with a poison message) and one whose remaining time is already
+     * inside the deadline margin. All three are handed out before any is answered (they run at once), the late one
+     * is answered at once with its record handed back while the others still run, and each response lists exactly
+     * its own records to redeliver.
+     */
+    @Test
+    void managedInstancesConcurrencyRunsInvocationsTogetherEachWithItsOwnPartialResponse() throws Exception {
+        List<String> jobs = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<String> messages = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String jobId = UUID.randomUUID().toString();
+            String key = "uploads/voice-lmi/" + jobId + ".wav";
+            insertPendingJob(jobId, "voice-lmi", key);
+            jobs.add(jobId);
+            keys.add(key);
+            messages.add("m-lmi-" + i + "-" + UUID.randomUUID());
+        }
+        String poisonId = "m-lmi-poison-" + UUID.randomUUID();
+        ObjectNode first = JSON.createObjectNode();
+        first.putArray("Records").add(sqsRecord(messages.get(0), jobBody(jobs.get(0), "voice-lmi", keys.get(0))))
+                .add(sqsRecord(messages.get(1), jobBody(jobs.get(1), "voice-lmi", keys.get(1))));
+        ObjectNode second = JSON.createObjectNode();
+        second.putArray("Records").add(sqsRecord(messages.get(2), jobBody(jobs.get(2), "voice-lmi", keys.get(2))))
+                .add(sqsRecord(poisonId, "{\"job_id\": 42}"));
+        ObjectNode late = JSON.createObjectNode();
+        late.putArray("Records").add(sqsRecord(messages.get(3), jobBody(jobs.get(3), "voice-lmi", keys.get(3))));
+
+        Path log = Repo.work("ric-managed-instances.log");
+        try (EmbeddedS3 s3 = EmbeddedS3.start();
+             FakeRuntimeApi api = new FakeRuntimeApi(Duration.ofSeconds(2))) {
+            s3.createBucket("timbre-uploads");
+            byte[] clip = Files.readAllBytes(Repo.file("infra/model/fixtures/audio/c03_3s_22050_pcm24_mono.wav"));
+            for (String key : keys) {
+                s3.put("timbre-uploads", key, clip);
+            }
+            var firstOutcome = api.invoke(JSON.writeValueAsString(first), Duration.ofSeconds(120));
+            var secondOutcome = api.invoke(JSON.writeValueAsString(second), Duration.ofSeconds(120));
+            var lateOutcome = api.invoke(JSON.writeValueAsString(late), Duration.ofSeconds(4));
+            Map<String, String> env = functionEnv(s3.endpoint().toString());
+            env.put("AWS_LAMBDA_MAX_CONCURRENCY", "3"); // what Lambda sets from PerExecutionEnvironmentMaxConcurrency
+            Process child = image.startRuntime(handler, env, api.address(), log);
+            try {
+                // when
+                FakeRuntimeApi.Posted a = awaitOutcome(firstOutcome, api, log);
+                FakeRuntimeApi.Posted b = awaitOutcome(secondOutcome, api, log);
+                FakeRuntimeApi.Posted c = awaitOutcome(lateOutcome, api, log);
+
+                // then: each answer is its own invocation's
+                assertEquals("{\"batchItemFailures\":[]}", a.body(), a.path() + "\n" + tail(log));
+                assertEquals("{\"batchItemFailures\":[]}", b.body(), "the poison message is dead-lettered, not "
+                        + "redelivered: " + b.path() + "\n" + tail(log));
+                assertEquals("{\"batchItemFailures\":[{\"itemIdentifier\":\"" + messages.get(3) + "\"}]}",
+                        c.body(), "the late invocation hands its record back: " + c.path());
+                // they ran at once: the three were handed out before the first answer came back
+                List<Long> handedOut = api.handedOut();
+                assertTrue(handedOut.size() >= 3, "three invocations handed out: " + handedOut.size());
+                long firstAnswer = Math.min(a.atNanos(), Math.min(b.atNanos(), c.atNanos()));
+                assertTrue(handedOut.get(2) < firstAnswer, "all three invocations in flight together (RIC threads "
+                        + "= AWS_LAMBDA_MAX_CONCURRENCY); the third was handed out "
+                        + (handedOut.get(2) - firstAnswer) / 1_000_000 + " ms after the first answer\n" + tail(log));
+                assertTrue(c.atNanos() < Math.max(a.atNanos(), b.atNanos()),
+                        "the late invocation did not wait behind the others' work");
+                try (Connection conn = dataSource.getConnection();
+                     PreparedStatement ps = conn.prepareStatement(
+                             "SELECT status FROM voice_processing_jobs WHERE id = ?")) {
+                    for (int i = 0; i < 4; i++) {
+                        ps.setObject(1, UUID.fromString(jobs.get(i)));
+                        try (ResultSet rs = ps.executeQuery()) {
+                            assertTrue(rs.next());
+                            assertEquals(i < 3 ? "COMPLETED" : "PENDING", rs.getString("status"),
+                                    i < 3 ? "job " + i : "the late job was never started: it waits for redelivery");
+                        }
+                    }
+                }
+                // the poison message went to the DLQ with its reason (taken off it: the DLQ is shared by this class)
+                try (SqsClient client = sqs.newClient()) {
+                    List<Message> dead = client.receiveMessage(ReceiveMessageRequest.builder()
+                            .queueUrl(queues.dlqUrl()).maxNumberOfMessages(10).waitTimeSeconds(2)
+                            .messageAttributeNames("All").build()).messages();
+                    Message poison = dead.stream().filter(m -> m.messageAttributes().containsKey(
+                            "timbre_original_message_id") && poisonId.equals(m.messageAttributes()
+                            .get("timbre_original_message_id").stringValue())).findFirst()
+                            .orElseThrow(() -> new AssertionError("the poison message is not in the DLQ: " + dead));
+                    assertNotNull(poison.messageAttributes().get("timbre_poison_reason"), "with its reason");
+                    client.deleteMessage(d -> d.queueUrl(queues.dlqUrl()).receiptHandle(poison.receiptHandle()));
+                    for (Message other : dead) {
+                        if (other != poison) { // back to the queue at once for the test that counts them
+                            client.changeMessageVisibility(v -> v.queueUrl(queues.dlqUrl())
+                                    .receiptHandle(other.receiptHandle()).visibilityTimeout(0));
+                        }
                     }
                 }
                 assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the runtime stops when the Runtime API fails");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -445,6 +446,25 @@ class TemplateRulesTest {
                     "only the rule may send: " + policy);
             assertTrue(policy.contains("aws:SecureTransport=false"), "TLS only: " + policy);
             assertEquals(true, template.properties("CompletionEventsQueue").get("SqsManagedSseEnabled"));
+        }
+
+        /**
+         * Events left unpublished by an environment that crashed reach the bus on an idle queue too: a schedule
+         * invokes the function (both compute modes share the events) with the committed empty batch, which the
+         * handler answers by sweeping the outbox (ScheduledSweepTest).
+         */
+        @Test
+        void aScheduleSweepsTheOutboxWhileNoJobsArrive() throws Exception {
+            for (String function : List.of("VoiceEmbeddingFunction", "VoiceEmbeddingManagedFunction")) {
+                Map<String, Object> events = Template.map(template.properties(function).get("Events"), "Events");
+                Map<String, Object> sweep = Template.map(events.get("OutboxSweep"), function + " OutboxSweep");
+                assertEquals("Schedule", sweep.get("Type"));
+                Map<String, Object> p = Template.map(sweep.get("Properties"), "OutboxSweep.Properties");
+                assertTrue(String.valueOf(p.get("Schedule")).matches("rate\\(\\d+ minutes?\\)"), p.toString());
+                ObjectMapper json = new ObjectMapper();
+                assertEquals(json.readTree(Files.readString(Repo.file("infra/events/outbox-sweep.json"))),
+                        json.readTree(String.valueOf(p.get("Input"))), "the input is the committed empty batch");
+            }
         }
 
         @Test

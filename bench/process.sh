@@ -56,8 +56,8 @@ run() { # name command...
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r" >&2
-  run aot ./timbre extract --converter "$CONVERTER" "${CLIPS[@]}"
-  run noaot env TIMBRE_AOT=0 ./timbre extract --converter "$CONVERTER" "${CLIPS[@]}"
+  run aot ./timbre extract --mode extract-se --converter "$CONVERTER" "${CLIPS[@]}"
+  run noaot env TIMBRE_AOT=0 ./timbre extract --mode extract-se --converter "$CONVERTER" "${CLIPS[@]}"
   run openvoice "$PYTHON" bench/openvoice_extract_se.py --openvoice "$OPENVOICE" --converter "$CONVERTER" "${CLIPS[@]}"
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -71,7 +71,7 @@ SECTION=$(cat <<MD
 <!-- process:begin -->
 ## Whole process, one core: \`./timbre extract\` vs OpenVoice's extract_se
 
-30 clips of 12.6 s (22050 Hz, 16-bit, synthetic voice), one process each way, from process start to exit, pinned to one core (\`taskset -c 0\`), rounds interleaved; the same random-weight converter (\`infra/model/fixtures/converter\`) for both. OpenVoice: its own \`ToneColorConverter\` (config, \`load_ckpt\`, \`extract_se\` once per clip; librosa load + resample, spectrogram, \`ref_enc\`) in \`bench/openvoice_extract_se.py\`, torch $TORCH, 1 thread. Timbre: \`./timbre extract\` (one JSON line per clip), with the JDK 25 AOT cache (\`cli/target/timbre.aot\`) and without (\`TIMBRE_AOT=0\`). Seconds, median (min) of $ROUNDS.
+30 clips of 12.6 s (22050 Hz, 16-bit, synthetic voice), one process each way, from process start to exit, pinned to one core (\`taskset -c 0\`), rounds interleaved; the same random-weight converter (\`infra/model/fixtures/converter\`) for both. OpenVoice: its own \`ToneColorConverter\` (config, \`load_ckpt\`, \`extract_se\` once per clip; librosa load + resample, spectrogram, \`ref_enc\`) in \`bench/openvoice_extract_se.py\`, torch $TORCH, 1 thread. Timbre: \`./timbre extract --mode extract-se\` (one JSON line per clip; extract-se is the whole-clip path OpenVoice's \`extract_se\` is, get-se the default adds voice activity detection), with the JDK 25 AOT cache (\`cli/target/timbre.aot\`) and without (\`TIMBRE_AOT=0\`). Seconds, median (min) of $ROUNDS.
 
 | process | wall time s | vs OpenVoice |
 |---|---:|---:|

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Cost per job, the worker alone: the ECS worker in its own JVM (1 thread, extract-se, Postgres store), S3Proxy and
+# ElasticMQ in another, Postgres as a server; the worker's process CPU per job vs the extraction's CPU for the same
+# clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz and 10 s at 44.1 kHz. Writes the jobcost
+# section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
+#
+#   bench/jobcost.sh            # JOBS=20 WARMUP=5
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-jobcost}"
+JOBS="${JOBS:-20}"
+WARMUP="${WARMUP:-5}"
+
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+CP="$(bench_classpath "$BUILD_DIR")"
+
+# the child JVMs (worker, emulators) take this JVM's class path (ChildJvm)
+exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" --enable-native-access=ALL-UNNAMED -cp "$CP" \
+  dev.timbre.bench.JobCostBenchmark --jobs "$JOBS" --warmup "$WARMUP" --docs docs/benchmarks.md \
+  --command "bench/jobcost.sh (JOBS=$JOBS WARMUP=$WARMUP)"

@@ -1,0 +1,38 @@
+package dev.timbre.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.timbre.local.EmbeddedS3;
+import dev.timbre.local.EmbeddedSqs;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The AWS emulators in a process of their own, for benchmarks that must count the worker's CPU alone: S3Proxy with
+ * one bucket and ElasticMQ with a jobs queue and its DLQ. Prints one JSON line (the SDK variables and the queue
+ * URLs), then runs until its standard input closes.
+ */
+public final class EmulatorsMain {
+
+    private EmulatorsMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String bucket = args.length > 0 ? args[0] : "timbre-uploads";
+        try (EmbeddedS3 s3 = EmbeddedS3.start(); EmbeddedSqs sqs = EmbeddedSqs.start()) {
+            s3.createBucket(bucket);
+            EmbeddedSqs.QueuePair queues = sqs.createQueueWithDlq("jobs", 5, Duration.ofSeconds(60));
+            Map<String, String> env = new LinkedHashMap<>();
+            env.putAll(s3.env());
+            env.putAll(sqs.env());
+            env.put("TIMBRE_S3_BUCKET", bucket);
+            env.put("TIMBRE_QUEUE_URL", queues.queueUrl());
+            env.put("TIMBRE_DLQ_URL", queues.dlqUrl());
+            System.out.println(new ObjectMapper().writeValueAsString(env));
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // runs until the parent closes the pipe (or dies)
+            }
+        }
+    }
+}

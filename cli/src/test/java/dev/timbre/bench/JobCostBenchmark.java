@@ -1,0 +1,302 @@
+package dev.timbre.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.timbre.audio.AudioLimits;
+import dev.timbre.job.JobStore;
+import dev.timbre.job.PostgresJobStore;
+import dev.timbre.local.VoiceSpec;
+import dev.timbre.local.VoiceSynth;
+import dev.timbre.local.WavWriter;
+import dev.timbre.testing.TestDatabase;
+import dev.timbre.testing.WorkerProcess;
+import dev.timbre.testsupport.ChildJvm;
+import dev.timbre.tone.SeMode;
+import dev.timbre.tone.ToneColorExtractor;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * What a job costs the worker alone: the ECS worker ({@code EcsWorkerMain}, one thread, extract-se, Postgres store)
+ * in its own JVM, the emulators (S3Proxy, ElasticMQ: {@link EmulatorsMain}) in another, Postgres as a server; this
+ * JVM only submits. The worker's CPU per job is read from {@code /proc/<pid>/stat} (user + system) around a run of
+ * jobs after a warm-up, and set against the extraction's CPU for the same clip ({@code ToneColorExtractor.extract},
+ * the calling thread's CPU, in this JVM, between the worker runs). The per-stage table is the worker's own job log
+ * ({@code pickup_ms} ... {@code complete_ms}, wall time, medians). Writes the {@code jobcost} section.
+ */
+public final class JobCostBenchmark {
+    private static final String NAME = "jobcost";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> STAGES = List.of("pickup", "fetch", "extract", "store", "complete");
+
+    private record Clip(String label, double seconds, int sampleRate) {
+    }
+
+    private record Row(Clip clip, double workerMs, double extractionMs, Map<String, Double> stages) {
+    }
+
+    private JobCostBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = BenchDocs.parse(args);
+        Path converter = Path.of(options.getOrDefault("converter", "infra/model/fixtures/converter")).toAbsolutePath();
+        int jobs = Integer.parseInt(options.getOrDefault("jobs", "20"));
+        int warmup = Integer.parseInt(options.getOrDefault("warmup", "5"));
+        String command = options.getOrDefault("command", "bench/jobcost.sh");
+        List<Clip> clips = List.of(new Clip("3 s, 22.05 kHz", 3, 22050), new Clip("10 s, 22.05 kHz", 10, 22050),
+                new Clip("30 s, 22.05 kHz", 30, 22050), new Clip("10 s, 44.1 kHz", 10, 44100));
+        String loadBefore = BenchDocs.loadAverage();
+        Instant started = Instant.now();
+        Path work = Files.createTempDirectory("timbre-jobcost-");
+
+        List<Row> rows = new ArrayList<>();
+        ChildJvm.Running emulators = ChildJvm.main(EmulatorsMain.class).jvmFlags("-Xmx512m")
+                .outputTo(work.resolve("emulators.log")).start();
+        try (TestDatabase db = TestDatabase.create();
+             ToneColorExtractor extractor = ToneColorExtractor.load(converter, AudioLimits.DEFAULT)) {
+            Map<String, String> env = new HashMap<>(awaitEnv(work.resolve("emulators.log"), emulators.process()));
+            env.putAll(db.env());
+            env.put("TIMBRE_CONVERTER_DIR", converter.toString());
+            env.put("TIMBRE_WORKER_THREADS", "1");
+            env.put("TIMBRE_SE_MODE", "extract-se"); // synthetic voices, not speech: the whole-clip path
+            env.put("TIMBRE_LOG_FORMAT", "json");
+            env.put("MALLOC_MMAP_THRESHOLD_", "67108864"); // the images' and the launcher's malloc settings
+            env.put("MALLOC_TRIM_THRESHOLD_", "268435456");
+            Path workerLog = work.resolve("worker.log");
+            Process worker = WorkerProcess.start(env, workerLog, 60, "-Xmx1g", "-XX:+UseSerialGC");
+            try (S3Client s3 = s3(env); SqsClient sqs = sqs(env)) {
+                JobStore store = new PostgresJobStore(db.dataSource());
+                for (Clip clip : clips) {
+                    byte[] audio = WavWriter.pcm16(new VoiceSynth(clip.sampleRate())
+                            .synthesize(VoiceSpec.demoVoices()[1], clip.seconds(), 7), clip.sampleRate());
+                    submitAndWait(db, store, s3, sqs, env, audio, warmup, worker);
+                    long cpu0 = processCpuMs(worker.pid());
+                    Set<String> ids = submitAndWait(db, store, s3, sqs, env, audio, jobs, worker);
+                    double workerMs = (processCpuMs(worker.pid()) - cpu0) / (double) jobs;
+                    double extractionMs = extractionCpuMs(extractor, audio, jobs);
+                    rows.add(new Row(clip, workerMs, extractionMs, stageMedians(workerLog, ids)));
+                    System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms%n", clip.label(), workerMs,
+                            extractionMs);
+                }
+            } finally {
+                worker.destroy();
+                worker.waitFor(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            emulators.process().getOutputStream().close();
+            emulators.process().destroy();
+        }
+        String section = section(rows, jobs, warmup, loadBefore, started, command);
+        System.out.println(section);
+        if (options.containsKey("docs")) {
+            BenchDocs.writeSection(Path.of(options.get("docs")), NAME, section, false);
+        }
+    }
+
+    private static Map<String, String> awaitEnv(Path log, Process p) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    if (line.startsWith("{\"AWS_")) {
+                        Map<String, String> env = new LinkedHashMap<>();
+                        JSON.readTree(line).properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+                        return env;
+                    }
+                }
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException("the emulators exited: " + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the emulators did not start within 60 s");
+    }
+
+    private static Set<String> submitAndWait(TestDatabase db, JobStore store, S3Client s3, SqsClient sqs,
+                                             Map<String, String> env, byte[] audio, int n, Process worker)
+            throws Exception {
+        Set<String> ids = new java.util.HashSet<>();
+        for (int i = 0; i < n; i++) {
+            UUID job = UUID.randomUUID();
+            String key = "uploads/bench/" + job + ".wav";
+            s3.putObject(b -> b.bucket(env.get("TIMBRE_S3_BUCKET")).key(key), RequestBody.fromBytes(audio));
+            store.create(job, "voice-bench", key);
+            sqs.sendMessage(b -> b.queueUrl(env.get("TIMBRE_QUEUE_URL")).messageBody(
+                    "{\"job_id\":\"" + job + "\",\"voice_id\":\"voice-bench\",\"s3_key\":\"" + key + "\"}"));
+            ids.add(job.toString());
+        }
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        String in = String.join("','", ids);
+        while (count(db, "SELECT count(*) FROM voice_processing_jobs WHERE status = 'COMPLETED' AND id::text IN ('"
+                + in + "')") < n) {
+            if (!worker.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the worker " + (worker.isAlive() ? "did not finish in time" : "died"));
+            }
+            Thread.sleep(50);
+        }
+        return ids;
+    }
+
+    private static long count(TestDatabase db, String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = db.dataSource().getConnection();
+             java.sql.ResultSet rs = c.createStatement().executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** User + system CPU of a process so far, in ms, from /proc (clock ticks of 10 ms). */
+    static long processCpuMs(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+        return ticks * 10;
+    }
+
+    private static double extractionCpuMs(ToneColorExtractor extractor, byte[] audio, int n) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (int i = 0; i < 3; i++) {
+            extractor.extract(audio, SeMode.EXTRACT_SE);
+        }
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = threads.getCurrentThreadCpuTime();
+            extractor.extract(audio, SeMode.EXTRACT_SE);
+            ms[i] = (threads.getCurrentThreadCpuTime() - t0) / 1e6;
+        }
+        return median(ms);
+    }
+
+    private static Map<String, Double> stageMedians(Path log, Set<String> ids) throws Exception {
+        Map<String, List<Double>> values = new LinkedHashMap<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(Files.newInputStream(log),
+                StandardCharsets.UTF_8))) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (!line.startsWith("{") || !line.contains("\"total_ms\"")) {
+                    continue;
+                }
+                Map<String, JsonNode> fields = flatten(JSON.readTree(line));
+                JsonNode job = fields.get("job_id");
+                if (job == null || !ids.contains(job.asText())) {
+                    continue;
+                }
+                for (String stage : List.of("pickup", "fetch", "extract", "store", "complete", "total")) {
+                    JsonNode v = fields.get(stage + "_ms");
+                    if (v != null) {
+                        values.computeIfAbsent(stage, k -> new ArrayList<>()).add(v.asDouble());
+                    }
+                }
+            }
+        }
+        Map<String, Double> medians = new LinkedHashMap<>();
+        values.forEach((k, v) -> medians.put(k, median(v.stream().mapToDouble(Double::doubleValue).toArray())));
+        return medians;
+    }
+
+    /** A log line's fields: top level, the MDC and logback's key-value pairs ({@code kvpList}), in one map. */
+    private static Map<String, JsonNode> flatten(JsonNode line) {
+        Map<String, JsonNode> fields = new HashMap<>();
+        line.properties().forEach(e -> fields.put(e.getKey(), e.getValue()));
+        line.path("mdc").properties().forEach(e -> fields.put(e.getKey(), e.getValue()));
+        for (JsonNode pair : line.path("kvpList")) {
+            pair.properties().forEach(e -> fields.put(e.getKey(), e.getValue()));
+        }
+        return fields;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length == 0 ? Double.NaN : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static String section(List<Row> rows, int jobs, int warmup, String loadBefore, Instant started,
+                                  String command) {
+        StringBuilder b = new StringBuilder();
+        b.append(BenchDocs.begin(NAME)).append('\n');
+        b.append("## Cost per job: the worker alone\n\n");
+        b.append(BenchDocs.f("The ECS worker (`EcsWorkerMain`, 1 thread, extract-se, Postgres store, the images' JVM "
+                + "and malloc settings) in its own JVM; S3Proxy and ElasticMQ in another (`EmulatorsMain`); Postgres "
+                + "as a server; the benchmark JVM only submits. Per clip: %d warm-up jobs, then %d jobs one after "
+                + "another; *worker CPU* is the worker process's user + system CPU over those %d jobs "
+                + "(`/proc/<pid>/stat`) divided by %d, so it includes everything the worker does for a job: the SQS "
+                + "receive and delete, S3 GET, decode, resample, extraction, the job row's statements, the store's "
+                + "upsert, the event, logging and metrics. *Extraction* is `ToneColorExtractor.extract` on the same "
+                + "bytes (decode, resample, spectrogram, encoder), the calling thread's CPU, median of %d calls in the "
+                + "benchmark JVM. Stages: the worker's own job log (wall ms, medians).%n%n", warmup, jobs, jobs, jobs,
+                jobs));
+        b.append("| clip | worker CPU per job ms | extraction CPU ms | worker / extraction |");
+        STAGES.forEach(s -> b.append(' ').append(s).append(" ms |"));
+        b.append(" job total ms |\n|---|---:|---:|---:|");
+        STAGES.forEach(s -> b.append("---:|"));
+        b.append("---:|\n");
+        for (Row r : rows) {
+            b.append(BenchDocs.f("| %s | %.1f | %.1f | %.2f× |", r.clip().label(), r.workerMs(), r.extractionMs(),
+                    r.workerMs() / r.extractionMs()));
+            for (String s : STAGES) {
+                b.append(BenchDocs.f(" %.0f |", r.stages().getOrDefault(s, Double.NaN)));
+            }
+            b.append(BenchDocs.f(" %.0f |%n", r.stages().getOrDefault("total", Double.NaN)));
+        }
+        b.append('\n');
+        Row ten = rows.stream().filter(r -> r.clip().seconds() == 10 && r.clip().sampleRate() == 22050).findFirst()
+                .orElseThrow();
+        double ratio = ten.workerMs() / ten.extractionMs();
+        b.append(BenchDocs.goalLine("worker CPU per 10 s job (22.05 kHz WAV, Postgres store, emulators out of process) "
+                        + "vs the extraction's CPU, same clip, same run",
+                BenchDocs.f("%.2f× (%.1f vs %.1f ms)", ratio, ten.workerMs(), ten.extractionMs()), "≤ 1.3×",
+                ratio <= 1.3, "the rest: SQS, S3, SQL, logging and the JVM's own threads (GC, JIT), see the stages"));
+        b.append('\n');
+        b.append(BenchDocs.f("- Machine: %d CPUs (%s), Java %s; load average %s before, %s after; %s%n",
+                Runtime.getRuntime().availableProcessors(), BenchmarkReport.cpuModel(),
+                System.getProperty("java.version"), loadBefore, BenchDocs.loadAverage(), started));
+        b.append("- Not measured here: the Qdrant store (no Qdrant server can run on this machine; its in-process "
+                + "double would run in the worker's JVM and be counted as the worker's CPU).\n");
+        b.append("- Command: `").append(command).append("`\n");
+        b.append(BenchDocs.end(NAME)).append('\n');
+        return b.toString();
+    }
+
+    private static S3Client s3(Map<String, String> env) {
+        return S3Client.builder().endpointOverride(URI.create(env.get("AWS_ENDPOINT_URL_S3"))).forcePathStyle(true)
+                .region(Region.of(env.get("AWS_REGION"))).credentialsProvider(credentials(env))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+    }
+
+    private static SqsClient sqs(Map<String, String> env) {
+        return SqsClient.builder().endpointOverride(URI.create(env.get("AWS_ENDPOINT_URL_SQS")))
+                .region(Region.of(env.get("AWS_REGION"))).credentialsProvider(credentials(env))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+    }
+
+    private static StaticCredentialsProvider credentials(Map<String, String> env) {
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create(env.get("AWS_ACCESS_KEY_ID"),
+                env.get("AWS_SECRET_ACCESS_KEY")));
+    }
+}

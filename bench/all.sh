@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 source infra/java/select-jdk.sh
 
 # Order: the pure-CPU benchmarks first, then the ones that need servers (RabbitMQ, Postgres).
-ALL=(extract efficiency memory cost coldstart worker modes demo bridge)
+ALL=(extract efficiency memory cost coldstart worker jobcost modes demo bridge)
 read -r -a WANT <<< "${ONLY:-${ALL[*]}}"
 COMMAND="bench/all.sh${ONLY:+ (ONLY=\"$ONLY\")}"
 REPORT_BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench}"

@@ -5,6 +5,7 @@
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
 #   bench/jobcost.sh            # JOBS=20 WARMUP=5
+#   WORKER_FLAGS="-XX:StartFlightRecording=filename=/tmp/worker.jfr" bench/jobcost.sh   # profile the worker
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,4 @@ CP="$(bench_classpath "$BUILD_DIR")"
 # the child JVMs (worker, emulators) take this JVM's class path (ChildJvm)
 exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" --enable-native-access=ALL-UNNAMED -cp "$CP" \
   dev.timbre.bench.JobCostBenchmark --jobs "$JOBS" --warmup "$WARMUP" --docs docs/benchmarks.md \
-  --command "bench/jobcost.sh (JOBS=$JOBS WARMUP=$WARMUP)"
+  --command "bench/jobcost.sh (JOBS=$JOBS WARMUP=$WARMUP)" ${WORKER_FLAGS:+--worker-flags "$WORKER_FLAGS"}

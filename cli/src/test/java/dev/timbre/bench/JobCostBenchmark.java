@@ -88,7 +88,12 @@ public final class JobCostBenchmark {
             env.put("MALLOC_MMAP_THRESHOLD_", "67108864"); // the images' and the launcher's malloc settings
             env.put("MALLOC_TRIM_THRESHOLD_", "268435456");
             Path workerLog = work.resolve("worker.log");
-            Process worker = WorkerProcess.start(env, workerLog, 60, "-Xmx1g", "-XX:+UseSerialGC");
+            List<String> flags = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseSerialGC"));
+            // e.g. a JFR recording of the worker: --worker-flags "-XX:StartFlightRecording=filename=w.jfr"
+            if (options.containsKey("worker-flags")) {
+                flags.addAll(List.of(options.get("worker-flags").split(" ")));
+            }
+            Process worker = WorkerProcess.start(env, workerLog, 60, flags.toArray(String[]::new));
             try (S3Client s3 = s3(env); SqsClient sqs = sqs(env)) {
                 JobStore store = new PostgresJobStore(db.dataSource());
                 for (Clip clip : clips) {

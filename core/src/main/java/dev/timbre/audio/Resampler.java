@@ -69,10 +69,17 @@ public final class Resampler {
         return out;
     }
 
+    /** Most table positions one call keeps weights for; beyond it weights are computed tap by tap, as before. */
+    private static final int MAX_PHASES = 1024;
+
     private void interpolate(float[] x, double ratio, float[] y, int outputCount) {
         final double scale = Math.min(1.0, ratio);
         final int indexStep = (int) (scale * tableDensity);
         final double timeIncrement = 1.0 / ratio;
+        // The weights of an output sample depend only on where it falls between input samples (its frac). For the
+        // usual rate pairs few distinct fracs occur (one for 44.1 -> 22.05 kHz), so each one's weights are computed
+        // once per call, with resampy's operations, and reused: the same doubles as computing them tap by tap.
+        java.util.Map<Long, double[][]> phases = new java.util.HashMap<>();
         // Each output's sum is a chain of float32 roundings that cannot be reordered; two outputs are computed
         // side by side so that the CPU overlaps their independent chains. Each keeps its own order exactly.
         Tap a = new Tap();
@@ -81,43 +88,72 @@ public final class Resampler {
         for (; t + 1 < outputCount; t += 2) {
             a.position(t * timeIncrement, scale, x.length, indexStep);
             b.position((t + 1) * timeIncrement, scale, x.length, indexStep);
+            double[][] wa = weights(phases, a, indexStep, ratio);
+            double[][] wb = weights(phases, b, indexStep, ratio);
+            double[] la = wa[0];
+            double[] lb = wb[0];
             float accA = 0f;
             float accB = 0f;
             int common = Math.min(a.leftCount, b.leftCount);
             for (int i = 0; i < common; i++) {
-                accA = (float) (accA + weight(a.leftOffset + i * indexStep, a.leftEta, ratio) * x[a.n - i]);
-                accB = (float) (accB + weight(b.leftOffset + i * indexStep, b.leftEta, ratio) * x[b.n - i]);
+                accA = (float) (accA + la[i] * x[a.n - i]);
+                accB = (float) (accB + lb[i] * x[b.n - i]);
             }
-            accA = left(x, a, common, accA, indexStep, ratio);
-            accB = left(x, b, common, accB, indexStep, ratio);
+            for (int i = common; i < a.leftCount; i++) {
+                accA = (float) (accA + la[i] * x[a.n - i]);
+            }
+            for (int i = common; i < b.leftCount; i++) {
+                accB = (float) (accB + lb[i] * x[b.n - i]);
+            }
+            double[] ra = wa[1];
+            double[] rb = wb[1];
             common = Math.min(a.rightCount, b.rightCount);
             for (int i = 0; i < common; i++) {
-                accA = (float) (accA + weight(a.rightOffset + i * indexStep, a.rightEta, ratio) * x[a.n + i + 1]);
-                accB = (float) (accB + weight(b.rightOffset + i * indexStep, b.rightEta, ratio) * x[b.n + i + 1]);
+                accA = (float) (accA + ra[i] * x[a.n + i + 1]);
+                accB = (float) (accB + rb[i] * x[b.n + i + 1]);
             }
-            y[t] = right(x, a, common, accA, indexStep, ratio);
-            y[t + 1] = right(x, b, common, accB, indexStep, ratio);
+            for (int i = common; i < a.rightCount; i++) {
+                accA = (float) (accA + ra[i] * x[a.n + i + 1]);
+            }
+            for (int i = common; i < b.rightCount; i++) {
+                accB = (float) (accB + rb[i] * x[b.n + i + 1]);
+            }
+            y[t] = accA;
+            y[t + 1] = accB;
         }
         if (t < outputCount) {
             a.position(t * timeIncrement, scale, x.length, indexStep);
-            y[t] = right(x, a, 0, left(x, a, 0, 0f, indexStep, ratio), indexStep, ratio);
+            double[][] w = weights(phases, a, indexStep, ratio);
+            float acc = 0f;
+            for (int i = 0; i < a.leftCount; i++) {
+                acc = (float) (acc + w[0][i] * x[a.n - i]);
+            }
+            for (int i = 0; i < a.rightCount; i++) {
+                acc = (float) (acc + w[1][i] * x[a.n + i + 1]);
+            }
+            y[t] = acc;
         }
     }
 
-    /** Continues the left wing of {@code tap} from tap {@code from}. */
-    private float left(float[] x, Tap tap, int from, float acc, int indexStep, double ratio) {
-        for (int i = from; i < tap.leftCount; i++) {
-            acc = (float) (acc + weight(tap.leftOffset + i * indexStep, tap.leftEta, ratio) * x[tap.n - i]);
+    /** The left and right wing weights of {@code tap}'s position, at least its counts long (cached per frac). */
+    private double[][] weights(java.util.Map<Long, double[][]> phases, Tap tap, int indexStep, double ratio) {
+        double[][] w = phases.get(tap.fracBits);
+        if (w == null || w[0].length < tap.leftCount || w[1].length < tap.rightCount) {
+            int leftFull = (wingLength - tap.leftOffset) / indexStep;
+            int rightFull = (wingLength - tap.rightOffset) / indexStep;
+            w = new double[][] {new double[Math.max(leftFull, tap.leftCount)],
+                new double[Math.max(rightFull, tap.rightCount)]};
+            for (int i = 0; i < w[0].length; i++) {
+                w[0][i] = weight(tap.leftOffset + i * indexStep, tap.leftEta, ratio);
+            }
+            for (int i = 0; i < w[1].length; i++) {
+                w[1][i] = weight(tap.rightOffset + i * indexStep, tap.rightEta, ratio);
+            }
+            if (phases.size() < MAX_PHASES) {
+                phases.put(tap.fracBits, w);
+            }
         }
-        return acc;
-    }
-
-    /** Continues the right wing of {@code tap} from tap {@code from}. */
-    private float right(float[] x, Tap tap, int from, float acc, int indexStep, double ratio) {
-        for (int i = from; i < tap.rightCount; i++) {
-            acc = (float) (acc + weight(tap.rightOffset + i * indexStep, tap.rightEta, ratio) * x[tap.n + i + 1]);
-        }
-        return acc;
+        return w;
     }
 
     /**
@@ -137,6 +173,8 @@ public final class Resampler {
     /** Where one output sample reads the table: resampy's n, offsets, etas and wing lengths. */
     private final class Tap {
         int n;
+        /** The bits of resampy's frac: the weights depend on nothing else. */
+        long fracBits;
         int leftOffset;
         double leftEta;
         int leftCount;
@@ -147,6 +185,7 @@ public final class Resampler {
         void position(double timeRegister, double scale, int inputLength, int indexStep) {
             n = (int) timeRegister;
             double frac = scale * (timeRegister - n);
+            fracBits = Double.doubleToRawLongBits(frac);
             double indexFrac = frac * tableDensity;
             leftOffset = (int) indexFrac;
             leftEta = indexFrac - leftOffset;

@@ -135,23 +135,35 @@ public final class Resampler {
         }
     }
 
-    /** The left and right wing weights of {@code tap}'s position, at least its counts long (cached per frac). */
+    /**
+     * The left and right wing weights of {@code tap}'s position, at least its counts long: cached per frac while the
+     * cache has room; past that (rate pairs where nearly every output has its own frac) computed into the tap's own
+     * arrays, so that no call allocates per output sample.
+     */
     private double[][] weights(java.util.Map<Long, double[][]> phases, Tap tap, int indexStep, double ratio) {
         double[][] w = phases.get(tap.fracBits);
-        if (w == null || w[0].length < tap.leftCount || w[1].length < tap.rightCount) {
-            int leftFull = (wingLength - tap.leftOffset) / indexStep;
-            int rightFull = (wingLength - tap.rightOffset) / indexStep;
-            w = new double[][] {new double[Math.max(leftFull, tap.leftCount)],
-                new double[Math.max(rightFull, tap.rightCount)]};
-            for (int i = 0; i < w[0].length; i++) {
-                w[0][i] = weight(tap.leftOffset + i * indexStep, tap.leftEta, ratio);
+        if (w != null && w[0].length >= tap.leftCount && w[1].length >= tap.rightCount) {
+            return w;
+        }
+        int left = Math.max((wingLength - tap.leftOffset) / indexStep, tap.leftCount);
+        int right = Math.max((wingLength - tap.rightOffset) / indexStep, tap.rightCount);
+        if (phases.size() < MAX_PHASES) {
+            w = new double[][] {new double[left], new double[right]};
+            phases.put(tap.fracBits, w);
+        } else {
+            if (tap.scratch[0].length < left) {
+                tap.scratch[0] = new double[left];
             }
-            for (int i = 0; i < w[1].length; i++) {
-                w[1][i] = weight(tap.rightOffset + i * indexStep, tap.rightEta, ratio);
+            if (tap.scratch[1].length < right) {
+                tap.scratch[1] = new double[right];
             }
-            if (phases.size() < MAX_PHASES) {
-                phases.put(tap.fracBits, w);
-            }
+            w = tap.scratch;
+        }
+        for (int i = 0; i < left; i++) {
+            w[0][i] = weight(tap.leftOffset + i * indexStep, tap.leftEta, ratio);
+        }
+        for (int i = 0; i < right; i++) {
+            w[1][i] = weight(tap.rightOffset + i * indexStep, tap.rightEta, ratio);
         }
         return w;
     }
@@ -175,6 +187,8 @@ public final class Resampler {
         int n;
         /** The bits of resampy's frac: the weights depend on nothing else. */
         long fracBits;
+        /** Weights of this tap's position when the cache is full; reused from one output sample to the next. */
+        final double[][] scratch = {new double[0], new double[0]};
         int leftOffset;
         double leftEta;
         int leftCount;

@@ -21,11 +21,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,7 +150,7 @@ public final class JobCostBenchmark {
     private static Set<String> submitAndWait(TestDatabase db, JobStore store, S3Client s3, SqsClient sqs,
                                              Map<String, String> env, byte[] audio, int n, Process worker)
             throws Exception {
-        Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         for (int i = 0; i < n; i++) {
             UUID job = UUID.randomUUID();
             String key = "uploads/bench/" + job + ".wav";
@@ -168,9 +172,9 @@ public final class JobCostBenchmark {
         return ids;
     }
 
-    private static long count(TestDatabase db, String sql) throws java.sql.SQLException {
-        try (java.sql.Connection c = db.dataSource().getConnection();
-             java.sql.ResultSet rs = c.createStatement().executeQuery(sql)) {
+    private static long count(TestDatabase db, String sql) throws SQLException {
+        try (Connection c = db.dataSource().getConnection();
+             ResultSet rs = c.createStatement().executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

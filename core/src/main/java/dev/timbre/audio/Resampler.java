@@ -1,5 +1,8 @@
 package dev.timbre.audio;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * Band-limited resampling as {@code librosa.resample(y, orig_sr, target_sr, res_type='kaiser_best')} does it
  * in librosa 0.9.1: resampy's windowed-sinc interpolation, then {@code fix_length} to
@@ -79,7 +82,7 @@ public final class Resampler {
         // The weights of an output sample depend only on where it falls between input samples (its frac). For the
         // usual rate pairs few distinct fracs occur (one for 44.1 -> 22.05 kHz), so each one's weights are computed
         // once per call, with resampy's operations, and reused: the same doubles as computing them tap by tap.
-        java.util.Map<Long, double[][]> phases = new java.util.HashMap<>();
+        Map<Long, double[][]> phases = new HashMap<>();
         // Each output's sum is a chain of float32 roundings that cannot be reordered; two outputs are computed
         // side by side so that the CPU overlaps their independent chains. Each keeps its own order exactly.
         Tap a = new Tap();
@@ -140,7 +143,7 @@ public final class Resampler {
      * cache has room; past that (rate pairs where nearly every output has its own frac) computed into the tap's own
      * arrays, so that no call allocates per output sample.
      */
-    private double[][] weights(java.util.Map<Long, double[][]> phases, Tap tap, int indexStep, double ratio) {
+    private double[][] weights(Map<Long, double[][]> phases, Tap tap, int indexStep, double ratio) {
         double[][] w = phases.get(tap.fracBits);
         if (w != null && w[0].length >= tap.leftCount && w[1].length >= tap.rightCount) {
             return w;

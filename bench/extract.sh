@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Extraction benchmark: Java (DJL/libtorch 2.7.1) vs PyTorch eager (Debian torch 1.13), 1 thread each,
+# Extraction benchmark: Java (DJL/libtorch 2.7.1) vs PyTorch eager (any torch: PYTHON names the interpreter), 1 thread each,
 # 3 s / 10 s / 30 s clips, same clips and converter, same run; plus peak RSS for a 600 s input.
 # Writes its section of docs/benchmarks.md (between the extract markers) and prints a summary.
 #
 #   bench/extract.sh          # ROUNDS=3 REPS=30 WARMUP=5 LONG_SECONDS=600 TIMBRE_BUILD_DIR=target-bench by default
 #   ROUNDS=5 TIMBRE_BUILD_DIR=target-x bench/extract.sh
+#   PYTHON=/path/to/venv/bin/python bench/extract.sh   # a Python with torch and numpy (default: Debian's python3-torch)
 # Rounds alternate the PyTorch reference (infra/model/bench_reference.py, run by the Java benchmark as a
 # subprocess) and Java, so load from other jobs falls on both alike.
 set -euo pipefail
@@ -16,16 +17,20 @@ REPS="${REPS:-30}"
 WARMUP="${WARMUP:-5}"
 LONG_SECONDS="${LONG_SECONDS:-600}"
 CONVERTER=infra/model/fixtures/converter
-PYTHON=/usr/bin/python3 # Debian's Python: the only one that can import Debian's python3-torch
+PYTHON="${PYTHON:-/usr/bin/python3}" # default: Debian's Python, which imports Debian's python3-torch
 
 if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
-  echo "bench/extract.sh: $PYTHON cannot import torch; install Debian's python3-torch" >&2
+  echo "bench/extract.sh: $PYTHON cannot import torch; install Debian's python3-torch or set PYTHON" >&2
   exit 2
 fi
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
+
+# Java runs as ./timbre and the images run it, with their glibc malloc settings (docs/operations.md); the
+# benchmark runs PyTorch both without and with them
+export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

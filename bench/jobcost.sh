@@ -4,14 +4,15 @@
 # clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz and 10 s at 44.1 kHz. Writes the jobcost
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
-#   bench/jobcost.sh            # JOBS=20 WARMUP=5
+#   bench/jobcost.sh            # JOBS=100 WARMUP=500 (about 4 minutes)
 #   WORKER_FLAGS="-XX:StartFlightRecording=filename=/tmp/worker.jfr" bench/jobcost.sh   # profile the worker
+#   CLIPS="10 s, 22.05 kHz" bench/jobcost.sh   # only these clips (labels as in the table, ; between them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-jobcost}"
-JOBS="${JOBS:-20}"
-WARMUP="${WARMUP:-5}"
+JOBS="${JOBS:-100}"
+WARMUP="${WARMUP:-500}"
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
@@ -20,4 +21,4 @@ CP="$(bench_classpath "$BUILD_DIR")"
 # the child JVMs (worker, emulators) take this JVM's class path (ChildJvm)
 exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" --enable-native-access=ALL-UNNAMED -cp "$CP" \
   dev.timbre.bench.JobCostBenchmark --jobs "$JOBS" --warmup "$WARMUP" --docs docs/benchmarks.md \
-  --command "bench/jobcost.sh (JOBS=$JOBS WARMUP=$WARMUP)" ${WORKER_FLAGS:+--worker-flags "$WORKER_FLAGS"}
+  --command "bench/jobcost.sh (JOBS=$JOBS WARMUP=$WARMUP)" ${WORKER_FLAGS:+--worker-flags "$WORKER_FLAGS"} ${CLIPS:+--clips "$CLIPS"}

@@ -153,7 +153,8 @@ def main():
         with open(args.embed_out, "w", encoding="utf-8") as f:
             json.dump({"torch_version": torch.__version__, "clips": embeds}, f)
             f.write("\n")
-    print(json.dumps({"torch_version": torch.__version__, "threads": torch.get_num_threads(), "results": results}))
+    print(json.dumps({"torch_version": torch.__version__, "python": sys.executable, "threads": torch.get_num_threads(),
+                      "results": results}))
 
 
 if __name__ == "__main__":

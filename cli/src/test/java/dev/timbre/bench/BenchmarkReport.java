@@ -28,9 +28,6 @@ import java.util.regex.Pattern;
 public final class BenchmarkReport {
     private static final Pattern GOAL = Pattern.compile(
             "<!-- goal \\| (.*?) \\| (.*?) \\| (.*?) \\| (met|not met) \\| (.*?) -->");
-    private static final Pattern EXTRACT_ROW = Pattern.compile(
-            "(?m)^\\| (\\d+) s \\| ([\\d.]+) \\| [\\d.]+ \\| [\\d.]+ \\| ([\\d.]+) \\|.*\\| \\*\\*([\\d.]+)\\*\\* \\|");
-    private static final Pattern FLOPS = Pattern.compile("<!-- flops peak-gflops=([\\d.]+)((?: \\d+=[\\d.]+)+) -->");
     private static final Pattern EXTRACT_JAVA_MEDIAN = Pattern.compile("(?m)^\\| 10 s \\| ([\\d.]+) \\|");
     private static final Pattern BRIDGE_ROW = Pattern.compile("(?m)^\\| Timbre bridge \\| ([\\d.]+) \\| ([\\d.]+) \\|");
     private static final Pattern WORKER_SCALING = Pattern.compile("1 → 2 threads ([\\d.]+)× \\(goal ≥ ([\\d.]+)×\\)");
@@ -102,39 +99,6 @@ public final class BenchmarkReport {
 
     static List<Goal> goals(String text, Map<String, String[]> results) {
         List<Goal> goals = new ArrayList<>();
-        String extract = BenchDocs.section(text, "extract");
-        String eff = BenchDocs.section(text, "efficiency");
-        Matcher fm = eff == null ? null : FLOPS.matcher(eff);
-        double peak = Double.NaN;
-        Map<Integer, Double> mflop = new TreeMap<>();
-        if (fm != null && fm.find()) {
-            peak = Double.parseDouble(fm.group(1));
-            for (String kv : fm.group(2).trim().split(" ")) {
-                String[] p = kv.split("=");
-                mflop.put(Integer.parseInt(p[0]), Double.parseDouble(p[1]));
-            }
-        }
-        if (extract != null) {
-            Matcher m = EXTRACT_ROW.matcher(extract);
-            while (m.find()) {
-                int seconds = Integer.parseInt(m.group(1));
-                double java = Double.parseDouble(m.group(2));
-                double torch = Double.parseDouble(m.group(3));
-                double ratio = Double.parseDouble(m.group(4));
-                String why = "see the extraction section";
-                if (mflop.containsKey(seconds)) {
-                    double work = mflop.get(seconds);
-                    why = BenchDocs.f("1.5× PyTorch's median (%.1f ms) is %.1f ms, which would take %.0f %% of the"
-                                    + " matmul peak measured by the efficiency benchmark (Java's median here: %.0f %%);"
-                                    + " both sides run the same oneDNN convolutions, so the headroom is in conv 1,"
-                                    + " the FFT and the small ops (efficiency section)", torch, torch / 1.5,
-                            100 * work / (torch / 1.5) / peak, 100 * work / java / peak);
-                }
-                goals.add(new Goal(area("extraction", "extract", results), "Java extraction vs PyTorch eager, "
-                        + seconds + " s clip, 1 thread (median)", BenchDocs.f("%.2f×", ratio), "≥ 1.5×",
-                        ratio >= 1.5 ? "met" : "not met", ratio >= 1.5 ? "" : why));
-            }
-        }
         for (String name : List.of("efficiency", "memory", "coldstart", "cost", "extract", "bridge", "worker")) {
             String s = BenchDocs.section(text, name);
             if (s == null) {
@@ -157,8 +121,8 @@ public final class BenchmarkReport {
                     String[] p = kv.split("=");
                     extractionRates.put(Integer.parseInt(p[0]), Double.parseDouble(p[1]));
                 }
-            } else if (extract != null) {
-                Matcher jm = EXTRACT_JAVA_MEDIAN.matcher(extract);
+            } else if (BenchDocs.section(text, "extract") != null) {
+                Matcher jm = EXTRACT_JAVA_MEDIAN.matcher(BenchDocs.section(text, "extract"));
                 if (jm.find()) {
                     extractionRates.put(1, 1000.0 / Double.parseDouble(jm.group(1)));
                     rateSource = "bench/extract.sh 10 s median";

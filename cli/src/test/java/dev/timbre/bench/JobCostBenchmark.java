@@ -54,13 +54,23 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  */
 public final class JobCostBenchmark {
     private static final String NAME = "jobcost";
+    private static final int EXTRACTION_WARMUP = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> STAGES = List.of("pickup", "fetch", "extract", "store", "complete");
+    /** The job log's fields the table reads: each stage's thread CPU, the job's thread CPU, the job's wall time. */
+    private static final List<String> STAGE_FIELDS = java.util.stream.Stream.concat(
+            STAGES.stream().map(s -> s + "_cpu_ms"), java.util.stream.Stream.of("total_cpu_ms", "total_ms")).toList();
+    /** The worker's threads by name (digits removed), in the table's columns; any other thread counts as other. */
+    private static final Map<String, String> THREAD_COLUMNS = Map.of("timbre-worker-", "job thread",
+            "timbre-ecs-poll", "SQS poller", "C CompilerThre", "JIT compilers", "VM Thread", "GC and VM");
+    private static final List<String> THREAD_ORDER = List.of("job thread", "SQS poller", "JIT compilers", "GC and VM",
+            "other threads");
 
     private record Clip(String label, double seconds, int sampleRate) {
     }
 
-    private record Row(Clip clip, double workerMs, double extractionMs, Map<String, Double> stages) {
+    private record Row(Clip clip, double workerMs, double extractionMs, Map<String, Double> stages,
+                       Map<String, Double> threads) {
     }
 
     private JobCostBenchmark() {
@@ -69,17 +79,21 @@ public final class JobCostBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> options = BenchDocs.parse(args);
         Path converter = Path.of(options.getOrDefault("converter", "infra/model/fixtures/converter")).toAbsolutePath();
-        int jobs = Integer.parseInt(options.getOrDefault("jobs", "20"));
-        int warmup = Integer.parseInt(options.getOrDefault("warmup", "5"));
+        int jobs = Integer.parseInt(options.getOrDefault("jobs", "100"));
+        int warmup = Integer.parseInt(options.getOrDefault("warmup", "500"));
         String command = options.getOrDefault("command", "bench/jobcost.sh");
         List<Clip> clips = List.of(new Clip("3 s, 22.05 kHz", 3, 22050), new Clip("10 s, 22.05 kHz", 10, 22050),
                 new Clip("30 s, 22.05 kHz", 30, 22050), new Clip("10 s, 44.1 kHz", 10, 44100));
+        if (options.containsKey("clips")) { // e.g. --clips "10 s, 22.05 kHz" while profiling
+            List<String> wanted = List.of(options.get("clips").split(";"));
+            clips = clips.stream().filter(c -> wanted.contains(c.label())).toList();
+        }
         String loadBefore = BenchDocs.loadAverage();
         Instant started = Instant.now();
         Path work = Files.createTempDirectory("timbre-jobcost-");
 
         List<Row> rows = new ArrayList<>();
-        ChildJvm.Running emulators = ChildJvm.main(EmulatorsMain.class).jvmFlags("-Xmx512m")
+        ChildJvm.Running emulators = ChildJvm.main(EmulatorsMain.class).jvmFlags("-Xmx1g")
                 .outputTo(work.resolve("emulators.log")).start();
         try (TestDatabase db = TestDatabase.create();
              ToneColorExtractor extractor = ToneColorExtractor.load(converter, AudioLimits.DEFAULT)) {
@@ -104,13 +118,15 @@ public final class JobCostBenchmark {
                     byte[] audio = WavWriter.pcm16(new VoiceSynth(clip.sampleRate())
                             .synthesize(VoiceSpec.demoVoices()[1], clip.seconds(), 7), clip.sampleRate());
                     submitAndWait(db, store, s3, sqs, env, audio, warmup, worker);
+                    Map<String, Long> threads0 = threadCpuMs(worker.pid());
                     long cpu0 = processCpuMs(worker.pid());
                     Set<String> ids = submitAndWait(db, store, s3, sqs, env, audio, jobs, worker);
                     double workerMs = (processCpuMs(worker.pid()) - cpu0) / (double) jobs;
+                    Map<String, Double> threads = perJob(threads0, threadCpuMs(worker.pid()), jobs);
                     double extractionMs = extractionCpuMs(extractor, audio, jobs);
-                    rows.add(new Row(clip, workerMs, extractionMs, stageMedians(workerLog, ids)));
-                    System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms%n", clip.label(), workerMs,
-                            extractionMs);
+                    rows.add(new Row(clip, workerMs, extractionMs, stageMedians(workerLog, ids), threads));
+                    System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms, by thread %s%n",
+                            clip.label(), workerMs, extractionMs, threads);
                 }
             } finally {
                 worker.destroy();
@@ -151,10 +167,11 @@ public final class JobCostBenchmark {
                                              Map<String, String> env, byte[] audio, int n, Process worker)
             throws Exception {
         Set<String> ids = new HashSet<>();
+        // one object for all of them (each job still GETs it): the emulator keeps objects in its heap
+        String key = "uploads/bench/" + UUID.randomUUID() + ".wav";
+        s3.putObject(b -> b.bucket(env.get("TIMBRE_S3_BUCKET")).key(key), RequestBody.fromBytes(audio));
         for (int i = 0; i < n; i++) {
             UUID job = UUID.randomUUID();
-            String key = "uploads/bench/" + job + ".wav";
-            s3.putObject(b -> b.bucket(env.get("TIMBRE_S3_BUCKET")).key(key), RequestBody.fromBytes(audio));
             store.create(job, "voice-bench", key);
             sqs.sendMessage(b -> b.queueUrl(env.get("TIMBRE_QUEUE_URL")).messageBody(
                     "{\"job_id\":\"" + job + "\",\"voice_id\":\"voice-bench\",\"s3_key\":\"" + key + "\"}"));
@@ -188,9 +205,44 @@ public final class JobCostBenchmark {
         return ticks * 10;
     }
 
+    /**
+     * User + system CPU of each of a process's threads so far, in ms, summed by thread name with its digits removed
+     * ("GC Thread#0" and "GC Thread#1" are one group), from /proc/<pid>/task/<tid>/stat. A thread that ended between
+     * two readings drops out of the later one; the worker's threads live as long as the process.
+     */
+    static Map<String, Long> threadCpuMs(long pid) throws Exception {
+        Map<String, Long> groups = new HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (java.io.IOException gone) {
+                    continue;
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9#]+", "")
+                        .strip();
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                groups.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10, Long::sum);
+            }
+        }
+        return groups;
+    }
+
+    private static Map<String, Double> perJob(Map<String, Long> before, Map<String, Long> after, int jobs) {
+        Map<String, Double> perJob = new HashMap<>();
+        after.forEach((name, ms) -> {
+            long delta = ms - before.getOrDefault(name, 0L);
+            if (delta > 0) {
+                perJob.put(name, delta / (double) jobs);
+            }
+        });
+        return perJob;
+    }
+
     private static double extractionCpuMs(ToneColorExtractor extractor, byte[] audio, int n) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < EXTRACTION_WARMUP; i++) {
             extractor.extract(audio, SeMode.EXTRACT_SE);
         }
         double[] ms = new double[n];
@@ -215,8 +267,8 @@ public final class JobCostBenchmark {
                 if (job == null || !ids.contains(job.asText())) {
                     continue;
                 }
-                for (String stage : List.of("pickup", "fetch", "extract", "store", "complete", "total")) {
-                    JsonNode v = fields.get(stage + "_ms");
+                for (String stage : STAGE_FIELDS) {
+                    JsonNode v = fields.get(stage);
                     if (v != null) {
                         values.computeIfAbsent(stage, k -> new ArrayList<>()).add(v.asDouble());
                     }
@@ -252,26 +304,43 @@ public final class JobCostBenchmark {
         b.append("## Cost per job: the worker alone\n\n");
         b.append(BenchDocs.f("The ECS worker (`EcsWorkerMain`, 1 thread, extract-se, Postgres store, the images' JVM "
                 + "and malloc settings) in its own JVM; S3Proxy and ElasticMQ in another (`EmulatorsMain`); Postgres "
-                + "as a server; the benchmark JVM only submits. Per clip: %d warm-up jobs, then %d jobs one after "
-                + "another; *worker CPU* is the worker process's user + system CPU over those %d jobs "
-                + "(`/proc/<pid>/stat`) divided by %d, so it includes everything the worker does for a job: the SQS "
-                + "receive and delete, S3 GET, decode, resample, extraction, the job row's statements, the store's "
-                + "upsert, the event, logging and metrics. *Extraction* is `ToneColorExtractor.extract` on the same "
-                + "bytes (decode, resample, spectrogram, encoder), the calling thread's CPU, median of %d calls in the "
-                + "benchmark JVM. Stages: the worker's own job log (wall ms, medians).%n%n", warmup, jobs, jobs, jobs,
-                jobs));
+                + "as a server; the benchmark JVM only submits. Per clip: %d warm-up jobs, then %d jobs submitted "
+                + "together (the worker takes them in batches of up to 10, as SQS hands them out); *worker CPU* is the "
+                + "worker process's user + system CPU over those %d jobs (`/proc/<pid>/stat`) divided by %d, so it "
+                + "includes everything the worker does for a job: the SQS receive and delete, S3 GET, decode, resample, "
+                + "extraction, the job row's statements, the store's upsert, the event, logging, metrics, and the "
+                + "JVM's own threads. The thread columns split it by thread (`/proc/<pid>/task/*/stat`, per job). "
+                + "*Extraction* is `ToneColorExtractor.extract` on the same bytes (decode, resample, spectrogram, "
+                + "encoder), the calling thread's CPU, median of %d calls in the benchmark JVM after %d warm-up calls. "
+                + "The warm-up is long because the JIT compilers keep compiling the SDK, HTTP, JDBC and JSON code for "
+                + "the first few hundred jobs (after 40 jobs they still took 8 ms per job); a worker lives for "
+                + "thousands of jobs, so the steady state is what a job costs.%n%n", warmup, jobs, jobs, jobs, jobs,
+                EXTRACTION_WARMUP));
         b.append("| clip | worker CPU per job ms | extraction CPU ms | worker / extraction |");
-        STAGES.forEach(s -> b.append(' ').append(s).append(" ms |"));
-        b.append(" job total ms |\n|---|---:|---:|---:|");
-        STAGES.forEach(s -> b.append("---:|"));
-        b.append("---:|\n");
+        THREAD_ORDER.forEach(t -> b.append(' ').append(t).append(" ms |"));
+        b.append("\n|---|---:|---:|---:|");
+        THREAD_ORDER.forEach(t -> b.append("---:|"));
+        b.append('\n');
         for (Row r : rows) {
             b.append(BenchDocs.f("| %s | %.1f | %.1f | %.2f× |", r.clip().label(), r.workerMs(), r.extractionMs(),
                     r.workerMs() / r.extractionMs()));
-            for (String s : STAGES) {
-                b.append(BenchDocs.f(" %.0f |", r.stages().getOrDefault(s, Double.NaN)));
+            Map<String, Double> columns = threadColumns(r.threads());
+            THREAD_ORDER.forEach(t -> b.append(BenchDocs.f(" %.1f |", columns.getOrDefault(t, 0.0))));
+            b.append('\n');
+        }
+        b.append("\nThe job thread's CPU by stage (the worker's own job log, `<stage>_cpu_ms`, medians; *job* is the "
+                + "whole job on its thread, *wall* its wall time):\n\n| clip |");
+        STAGES.forEach(st -> b.append(' ').append(st).append(" ms |"));
+        b.append(" job ms | wall ms |\n|---|");
+        STAGES.forEach(st -> b.append("---:|"));
+        b.append("---:|---:|\n");
+        for (Row r : rows) {
+            b.append("| ").append(r.clip().label()).append(" |");
+            for (String st : STAGES) {
+                b.append(BenchDocs.f(" %.1f |", r.stages().getOrDefault(st + "_cpu_ms", Double.NaN)));
             }
-            b.append(BenchDocs.f(" %.0f |%n", r.stages().getOrDefault("total", Double.NaN)));
+            b.append(BenchDocs.f(" %.1f | %.0f |%n", r.stages().getOrDefault("total_cpu_ms", Double.NaN),
+                    r.stages().getOrDefault("total_ms", Double.NaN)));
         }
         b.append('\n');
         Row ten = rows.stream().filter(r -> r.clip().seconds() == 10 && r.clip().sampleRate() == 22050).findFirst()
@@ -290,6 +359,13 @@ public final class JobCostBenchmark {
         b.append("- Command: `").append(command).append("`\n");
         b.append(BenchDocs.end(NAME)).append('\n');
         return b.toString();
+    }
+
+    private static Map<String, Double> threadColumns(Map<String, Double> threads) {
+        Map<String, Double> columns = new HashMap<>();
+        threads.forEach((name, ms) -> columns.merge(THREAD_COLUMNS.getOrDefault(name, "other threads"), ms,
+                Double::sum));
+        return columns;
     }
 
     private static S3Client s3(Map<String, String> env) {

@@ -112,7 +112,7 @@ public final class ToneColorConverter implements AutoCloseable {
             }
             long t2 = System.nanoTime();
             NDArray sequence = features.size() == 1 ? features.get(0) : NDArrays.concat(features, 0);
-            float[] embedding = encoder.embedding(call, sequence);
+            float[] embedding = encoder.embedding(sequence);
             encoderNanos += System.nanoTime() - t2;
             return new Timed(embedding, spectrogramNanos, encoderNanos);
         }

@@ -42,6 +42,16 @@ public final class ToneColorWeights implements AutoCloseable {
     final NDList gruParameters;
     final NDArray projWeight;
     final NDArray projBias;
+    /**
+     * The GRU's recurrent weights transposed, {@code [hidden, 3·hidden]} row-major ({@code weight_hh_l0ᵀ}), and
+     * its recurrent bias: the recurrence runs in Java ({@link ReferenceEncoder#embedding}), where a step is one
+     * 128 × 384 multiply-add that costs less than a libtorch op's dispatch.
+     */
+    final float[] gruRecurrentWeightT;
+    final float[] gruRecurrentBias;
+    /** The projection's weights transposed, {@code [hidden, gin_channels]} row-major, and its bias. */
+    final float[] projWeightT;
+    final float[] projBiasValues;
     /** Periodic Hann window of {@code win_length}, as {@code torch.hann_window}. */
     final NDArray hannWindow;
 
@@ -55,7 +65,7 @@ public final class ToneColorWeights implements AutoCloseable {
             layerNormBeta = array(checkpoint.tensor("ref_enc.layernorm.bias"));
             for (int i = 0; i < CONV_LAYERS; i++) {
                 String prefix = "ref_enc.convs." + i + ".";
-                convWeight[i] = array(weightNorm(checkpoint.tensor(prefix + "weight_g"),
+                convWeight[i] = channelsLast(weightNorm(checkpoint.tensor(prefix + "weight_g"),
                         checkpoint.tensor(prefix + "weight_v")));
                 convBias[i] = array(checkpoint.tensor(prefix + "bias"));
             }
@@ -66,6 +76,10 @@ public final class ToneColorWeights implements AutoCloseable {
                     array(checkpoint.tensor("ref_enc.gru.bias_hh_l0")));
             projWeight = array(checkpoint.tensor("ref_enc.proj.weight"));
             projBias = array(checkpoint.tensor("ref_enc.proj.bias"));
+            gruRecurrentWeightT = transposed(checkpoint.tensor("ref_enc.gru.weight_hh_l0"));
+            gruRecurrentBias = checkpoint.tensor("ref_enc.gru.bias_hh_l0").data().clone();
+            projWeightT = transposed(checkpoint.tensor("ref_enc.proj.weight"));
+            projBiasValues = checkpoint.tensor("ref_enc.proj.bias").data().clone();
             hannWindow = manager.hanningWindow(config.winLength());
         } catch (RuntimeException e) {
             manager.close();
@@ -126,6 +140,44 @@ public final class ToneColorWeights implements AutoCloseable {
             }
         }
         return new Tensor(v.name().replace("weight_v", "weight"), v.shape(), w);
+    }
+
+    /** A 2-D tensor's data transposed: {@code [rows, cols]} becomes {@code [cols, rows]}, row-major. */
+    private static float[] transposed(Tensor t) {
+        int rows = Math.toIntExact(t.shape()[0]);
+        int cols = Math.toIntExact(t.shape()[1]);
+        float[] out = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out[c * rows + r] = t.data()[r * cols + c];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A conv weight {@code [out, in, kh, kw]} stored channels-last ({@code [out, kh, kw, in]} in memory) and handed
+     * out as the permuted view, so its shape is still {@code [out, in, kh, kw]}. libtorch runs a convolution
+     * channels-last when its weight is, and its output is then channels-last too, so every layer after the first
+     * stays in the layout oneDNN computes in, without the reorders of the default layout on each call.
+     */
+    private NDArray channelsLast(Tensor t) {
+        long[] s = t.shape();
+        int out = Math.toIntExact(s[0]);
+        int in = Math.toIntExact(s[1]);
+        int taps = Math.toIntExact(s[2] * s[3]);
+        float[] nhwc = new float[t.data().length];
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < in; c++) {
+                for (int k = 0; k < taps; k++) {
+                    nhwc[(o * taps + k) * in + c] = t.data()[(o * in + c) * taps + k];
+                }
+            }
+        }
+        NDArray stored = manager.create(FloatBuffer.wrap(nhwc), new Shape(s[0], s[2], s[3], s[1]), DataType.FLOAT32);
+        NDArray view = stored.transpose(0, 3, 1, 2);
+        view.setName(t.name());
+        return view;
     }
 
     private NDArray array(Tensor t) {

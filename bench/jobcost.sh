@@ -4,7 +4,7 @@
 # clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz and 10 s at 44.1 kHz. Writes the jobcost
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
-#   bench/jobcost.sh            # JOBS=100 WARMUP=500 (about 4 minutes)
+#   bench/jobcost.sh            # JOBS=100 WARMUP=1000 (about 5 minutes)
 #   WORKER_FLAGS="-XX:StartFlightRecording=filename=/tmp/worker.jfr" bench/jobcost.sh   # profile the worker
 #   CLIPS="10 s, 22.05 kHz" bench/jobcost.sh   # only these clips (labels as in the table, ; between them)
 set -euo pipefail
@@ -12,11 +12,13 @@ cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-jobcost}"
 JOBS="${JOBS:-100}"
-WARMUP="${WARMUP:-500}"
+WARMUP="${WARMUP:-1000}"
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
+# the worker runs with the images' malloc settings (JobCostBenchmark sets them); so does the extraction measured here
+export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456
 
 # the child JVMs (worker, emulators) take this JVM's class path (ChildJvm)
 exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" --enable-native-access=ALL-UNNAMED -cp "$CP" \

@@ -80,7 +80,7 @@ public final class JobCostBenchmark {
         Map<String, String> options = BenchDocs.parse(args);
         Path converter = Path.of(options.getOrDefault("converter", "infra/model/fixtures/converter")).toAbsolutePath();
         int jobs = Integer.parseInt(options.getOrDefault("jobs", "100"));
-        int warmup = Integer.parseInt(options.getOrDefault("warmup", "500"));
+        int warmup = Integer.parseInt(options.getOrDefault("warmup", "1000"));
         String command = options.getOrDefault("command", "bench/jobcost.sh");
         List<Clip> clips = List.of(new Clip("3 s, 22.05 kHz", 3, 22050), new Clip("10 s, 22.05 kHz", 10, 22050),
                 new Clip("30 s, 22.05 kHz", 30, 22050), new Clip("10 s, 44.1 kHz", 10, 44100));
@@ -311,7 +311,8 @@ public final class JobCostBenchmark {
                 + "extraction, the job row's statements, the store's upsert, the event, logging, metrics, and the "
                 + "JVM's own threads. The thread columns split it by thread (`/proc/<pid>/task/*/stat`, per job). "
                 + "*Extraction* is `ToneColorExtractor.extract` on the same bytes (decode, resample, spectrogram, "
-                + "encoder), the calling thread's CPU, median of %d calls in the benchmark JVM after %d warm-up calls. "
+                + "encoder), the calling thread's CPU, median of %d calls in the benchmark JVM after %d warm-up calls, with "
+                + "the worker's malloc settings. "
                 + "The warm-up is long because the JIT compilers keep compiling the SDK, HTTP, JDBC and JSON code for "
                 + "the first few hundred jobs (after 40 jobs they still took 8 ms per job); a worker lives for "
                 + "thousands of jobs, so the steady state is what a job costs.%n%n", warmup, jobs, jobs, jobs, jobs,

@@ -312,7 +312,7 @@ public final class ExtractionBenchmark {
         if (rss != null) {
             s.append(String.format(Locale.ROOT, "Long input: a %d s signal takes %.1f s; the process's peak RSS "
                             + "goes from %d MiB (engine and weights loaded, warm) to %d MiB (`-Xmx%dm`). The "
-                            + "spectrogram and conv stack run over time blocks of 8 final conv rows (≈6 s "
+                            + "spectrogram and conv stack run over time blocks of 16 final conv rows (≈12 s "
                             + "of audio), bit-identical to one whole-file pass. One whole-file pass, as "
                             + "OpenVoice runs it, peaked at 3.9 GiB RSS for 600 s in a development measurement "
                             + "(the first conv's output alone is 32 × 25,840 × 257 floats = 0.85 GB).\n\n",

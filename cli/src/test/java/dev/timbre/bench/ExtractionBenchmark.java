@@ -299,8 +299,8 @@ public final class ExtractionBenchmark {
         Row longest = rows.get(rows.size() - 1);
         s.append(String.format(Locale.ROOT, "Where the time goes (medians, %d s clip): Java %.1f ms spectrogram "
                         + "(%.0f%%) + %.1f ms encoder; PyTorch %.1f ms spectrogram (%.0f%%) + %.1f ms encoder. "
-                        + "The encoder is almost all convolution: the GRU and projection take about 1 ms "
-                        + "at 10 s. Java folds the weight norm `g·v/‖v‖` into the conv weights once at load; "
+                        + "The encoder is almost all convolution: the GRU (its recurrence in Java) and the "
+                        + "projection take about 0.5 ms at 10 s. Java folds the weight norm `g·v/‖v‖` into the conv weights once at load; "
                         + "OpenVoice's eager model (and this reference) recomputes it on every call. Java's "
                         + "magnitude takes re²+im² from two strided views of `view_as_real`, because libtorch's "
                         + "`sum` over that size-2 axis is about 4× slower.%n%n",

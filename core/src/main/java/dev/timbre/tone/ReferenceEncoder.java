@@ -149,7 +149,7 @@ final class ReferenceEncoder {
      * {@code n = tanh(x_n + r ⊙ (W_hn·h + b_hn))}, {@code h' = (1 − z) ⊙ n + z ⊙ h}. A step is a 128 × 384
      * multiply-add, about 20 µs here, and a clip has few steps (about 1.4 per second of audio), so this replaces
      * libtorch's GRU op and its per-call setup with a small loop. Computing the input side in Java too measured
-     * 3.5× slower than the matmul (the JIT did not vectorise it). Sums are float32 in another order than
+     * 5–7× slower than the matmul (the JIT did not vectorise it). Sums are float32 in another order than
      * libtorch's, a few ulp apart.
      *
      * @param features {@code [T', 1152]}

@@ -40,8 +40,6 @@ public final class ToneColorWeights implements AutoCloseable {
     final NDArray[] convBias = new NDArray[CONV_LAYERS];
     /** {@code weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0}, the order torch's functional GRU takes. */
     final NDList gruParameters;
-    final NDArray projWeight;
-    final NDArray projBias;
     /**
      * The GRU's recurrent weights transposed, {@code [hidden, 3·hidden]} row-major ({@code weight_hh_l0ᵀ}), and
      * its recurrent bias: the recurrence runs in Java ({@link ReferenceEncoder#embedding}), where a step is one
@@ -74,8 +72,6 @@ public final class ToneColorWeights implements AutoCloseable {
                     array(checkpoint.tensor("ref_enc.gru.weight_hh_l0")),
                     array(checkpoint.tensor("ref_enc.gru.bias_ih_l0")),
                     array(checkpoint.tensor("ref_enc.gru.bias_hh_l0")));
-            projWeight = array(checkpoint.tensor("ref_enc.proj.weight"));
-            projBias = array(checkpoint.tensor("ref_enc.proj.bias"));
             gruRecurrentWeightT = transposed(checkpoint.tensor("ref_enc.gru.weight_hh_l0"));
             gruRecurrentBias = checkpoint.tensor("ref_enc.gru.bias_hh_l0").data().clone();
             projWeightT = transposed(checkpoint.tensor("ref_enc.proj.weight"));
@@ -106,9 +102,9 @@ public final class ToneColorWeights implements AutoCloseable {
         return modelId;
     }
 
-    /** The embedding size: rows of {@code ref_enc.proj.weight} ({@code gin_channels}, 256). */
+    /** The embedding size: entries of {@code ref_enc.proj.bias} ({@code gin_channels}, 256). */
     public int dimension() {
-        return Math.toIntExact(projWeight.getShape().get(0));
+        return projBiasValues.length;
     }
 
     /** Manager the weights live in; converters open their own managers, never children of this one. */

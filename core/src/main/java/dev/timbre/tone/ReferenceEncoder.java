@@ -156,7 +156,7 @@ final class ReferenceEncoder {
      * @return the embedding, {@code gin_channels} floats
      */
     float[] embedding(NDArray features) {
-        NDArray inputGates = Linear.linear(features, weights.gruParameters.get(0), weights.gruParameters.get(2))
+        NDArray inputGates = Linear.linear(features, weights.gruInputWeight, weights.gruInputBias)
                 .singletonOrThrow();
         float[] x = inputGates.toFloatArray(); // [T', 3H]: r, z, n
         inputGates.close();

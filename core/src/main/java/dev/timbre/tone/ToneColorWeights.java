@@ -1,7 +1,6 @@
 package dev.timbre.tone;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -38,8 +37,12 @@ public final class ToneColorWeights implements AutoCloseable {
     final NDArray layerNormBeta;
     final NDArray[] convWeight = new NDArray[CONV_LAYERS];
     final NDArray[] convBias = new NDArray[CONV_LAYERS];
-    /** {@code weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0}, the order torch's functional GRU takes. */
-    final NDList gruParameters;
+    /**
+     * The GRU's input side as engine arrays, {@code weight_ih_l0} {@code [3·hidden, inputs]} and {@code bias_ih_l0}:
+     * one matmul for all steps ({@link ReferenceEncoder#embedding}); the recurrent side is Java arrays below.
+     */
+    final NDArray gruInputWeight;
+    final NDArray gruInputBias;
     /**
      * The GRU's recurrent weights transposed, {@code [hidden, 3·hidden]} row-major ({@code weight_hh_l0ᵀ}), and
      * its recurrent bias: the recurrence runs in Java ({@link ReferenceEncoder#embedding}), where a step is one
@@ -67,11 +70,8 @@ public final class ToneColorWeights implements AutoCloseable {
                         checkpoint.tensor(prefix + "weight_v")));
                 convBias[i] = array(checkpoint.tensor(prefix + "bias"));
             }
-            gruParameters = new NDList(
-                    array(checkpoint.tensor("ref_enc.gru.weight_ih_l0")),
-                    array(checkpoint.tensor("ref_enc.gru.weight_hh_l0")),
-                    array(checkpoint.tensor("ref_enc.gru.bias_ih_l0")),
-                    array(checkpoint.tensor("ref_enc.gru.bias_hh_l0")));
+            gruInputWeight = array(checkpoint.tensor("ref_enc.gru.weight_ih_l0"));
+            gruInputBias = array(checkpoint.tensor("ref_enc.gru.bias_ih_l0"));
             gruRecurrentWeightT = transposed(checkpoint.tensor("ref_enc.gru.weight_hh_l0"));
             gruRecurrentBias = checkpoint.tensor("ref_enc.gru.bias_hh_l0").data().clone();
             projWeightT = transposed(checkpoint.tensor("ref_enc.proj.weight"));

@@ -50,7 +50,7 @@ public final class ToneBenchAccess {
 
     /** GRU hidden size and input size: {@code {128, 1152}}. */
     public static int[] gruSizes(ToneColorExtractor extractor) {
-        Shape ih = extractor.weights().gruParameters.get(0).getShape(); // [3H, I]
+        Shape ih = extractor.weights().gruInputWeight.getShape(); // [3H, I]
         return new int[] {Math.toIntExact(ih.get(0) / 3), Math.toIntExact(ih.get(1))};
     }
 

@@ -32,10 +32,19 @@ final class ReferenceEncoder {
     private static final Shape PADDING = new Shape(1, 1);
     private static final Shape DILATION = new Shape(1, 1);
 
-    private final ToneColorWeights weights;
+    private static final FusedConvRelu FUSED = new FusedConvRelu(STRIDE.getShape(), PADDING.getShape(),
+            DILATION.getShape());
 
-    ReferenceEncoder(ToneColorWeights weights) {
+    private final ToneColorWeights weights;
+    private final boolean fuseConvRelu;
+
+    /**
+     * @param fuseConvRelu run each conv and its ReLU as one oneDNN op where libtorch offers it
+     *                     ({@link FusedConvRelu}); false runs DJL's conv and ReLU (benchmarks compare the two)
+     */
+    ReferenceEncoder(ToneColorWeights weights, boolean fuseConvRelu) {
         this.weights = weights;
+        this.fuseConvRelu = fuseConvRelu;
     }
 
     /**
@@ -118,15 +127,21 @@ final class ReferenceEncoder {
     }
 
     /**
-     * Conv k + ReLU over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. The caller
+     * Conv k + ReLU (one fused op where {@link FusedConvRelu} is available) over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. The caller
      * still owns (and closes) {@code input}; temporaries are closed here, so a call holds at most its input,
      * one conv output and its ReLU at a time rather than every activation until the block's scope closes.
      */
     private NDArray conv(NDArray input, int k, int[][] ranges) {
-        NDArray convolved = Conv2d.conv2d(input, weights.convWeight[k - 1], weights.convBias[k - 1], STRIDE, PADDING,
-                DILATION).singletonOrThrow();
-        NDArray x = Activation.relu(convolved);
-        convolved.close();
+        NDArray weight = weights.convWeight[k - 1];
+        NDArray bias = weights.convBias[k - 1];
+        NDArray x;
+        if (fuseConvRelu && FusedConvRelu.available(input, weight, bias)) {
+            x = FUSED.apply(input, weight, bias);
+        } else {
+            NDArray convolved = Conv2d.conv2d(input, weight, bias, STRIDE, PADDING, DILATION).singletonOrThrow();
+            x = Activation.relu(convolved);
+            convolved.close();
+        }
         int keep = ranges[k][1] - ranges[k][0];
         int crop = TimeBlocks.croppedAtTop(ranges, k);
         long produced = x.getShape().get(2);

@@ -49,6 +49,14 @@ public final class ToneColorConverter implements AutoCloseable {
      *                     {@link Integer#MAX_VALUE} runs them over whole blocks
      */
     ToneColorConverter(ToneColorWeights weights, int blockOutputs, int earlyRows) {
+        this(weights, blockOutputs, earlyRows, true);
+    }
+
+    /**
+     * @param fuseConvRelu each conv and its ReLU as one op where libtorch offers it (see {@link FusedConvRelu});
+     *                     the same sums either way, benchmarks compare the two
+     */
+    ToneColorConverter(ToneColorWeights weights, int blockOutputs, int earlyRows, boolean fuseConvRelu) {
         if (blockOutputs < 1) {
             throw new IllegalArgumentException("blockOutputs must be at least 1, was " + blockOutputs);
         }
@@ -64,7 +72,7 @@ public final class ToneColorConverter implements AutoCloseable {
             throw new IllegalArgumentException("win_length " + weights.config().winLength()
                     + " differs from filter_length " + weights.config().filterLength() + "; not supported");
         }
-        this.encoder = new ReferenceEncoder(weights);
+        this.encoder = new ReferenceEncoder(weights, fuseConvRelu);
         this.manager = TorchEngine.newManager();
         this.owner = Thread.currentThread();
         manager.setName("tone-converter:" + owner.getName());

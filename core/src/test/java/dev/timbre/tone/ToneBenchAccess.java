@@ -15,16 +15,20 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * What the benchmarks in {@code dev.timbre.bench} need from inside this package: converters with another tiling
- * of the first convs (to compare with the default in one run) and a per-layer conv profile. Test code only.
+ * What the benchmarks in {@code dev.timbre.bench} need from inside this package: a converter without the fused conv + ReLU
+ * (to compare with the default in one run) and a per-layer conv profile. Test code only.
  */
 public final class ToneBenchAccess {
+    /** The encoder's conv geometry: 3 × 3, stride 2, padding 1. */
+    private static final FusedConvRelu FUSED = new FusedConvRelu(new long[] {2, 2}, new long[] {1, 1},
+            new long[] {1, 1});
     private ToneBenchAccess() {
     }
 
-    /** A converter for the calling thread with {@code earlyRows} layer-2 rows per sub-block; the caller closes it. */
-    public static ToneColorConverter converter(ToneColorExtractor extractor, int earlyRows) {
-        return new ToneColorConverter(extractor.weights(), ToneColorConverter.DEFAULT_BLOCK_OUTPUTS, earlyRows);
+    /** A default converter except that each conv and its ReLU run as two DJL ops; the caller closes it. */
+    public static ToneColorConverter unfusedConverter(ToneColorExtractor extractor) {
+        return new ToneColorConverter(extractor.weights(), ToneColorConverter.DEFAULT_BLOCK_OUTPUTS,
+                ReferenceEncoder.DEFAULT_EARLY_ROWS, false);
     }
 
     /** Layer-2 rows per sub-block of the default converter. */
@@ -52,6 +56,15 @@ public final class ToneBenchAccess {
     public static int[] gruSizes(ToneColorExtractor extractor) {
         Shape ih = extractor.weights().gruInputWeight.getShape(); // [3H, I]
         return new int[] {Math.toIntExact(ih.get(0) / 3), Math.toIntExact(ih.get(1))};
+    }
+
+    /** Conv + ReLU as the encoder runs it: one fused op where libtorch offers it. */
+    private static NDArray convRelu(NDArray x, NDArray weight, NDArray bias, Shape stride, Shape padding,
+                                    Shape dilation) {
+        if (FusedConvRelu.available(x, weight, bias)) {
+            return FUSED.apply(x, weight, bias);
+        }
+        return Activation.relu(Conv2d.conv2d(x, weight, bias, stride, padding, dilation).singletonOrThrow());
     }
 
     /**
@@ -83,8 +96,7 @@ public final class ToneBenchAccess {
                         NDArray x = input.get(new NDIndex(":, :, {}:{}", a, b));
                         for (int k = 0; k < ReferenceEncoder.EARLY_LAYERS; k++) {
                             long t0 = System.nanoTime();
-                            x = Activation.relu(Conv2d.conv2d(x, w.convWeight[k], w.convBias[k], stride, padding,
-                                    dilation).singletonOrThrow());
+                            x = convRelu(x, w.convWeight[k], w.convBias[k], stride, padding, dilation);
                             took[k] += (System.nanoTime() - t0) / 1e6;
                             x.attach(scope);
                         }
@@ -94,8 +106,7 @@ public final class ToneBenchAccess {
                     whole.attach(scope);
                     for (int k = ReferenceEncoder.EARLY_LAYERS; k < ToneColorWeights.CONV_LAYERS; k++) {
                         long t0 = System.nanoTime();
-                        whole = Activation.relu(Conv2d.conv2d(whole, w.convWeight[k], w.convBias[k], stride, padding,
-                                dilation).singletonOrThrow());
+                        whole = convRelu(whole, w.convWeight[k], w.convBias[k], stride, padding, dilation);
                         took[k] += (System.nanoTime() - t0) / 1e6;
                         whole.attach(scope);
                     }

@@ -45,7 +45,7 @@ final class FusedConvRelu {
         this.dilation = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, dilation);
     }
 
-    /** Whether this call can take the fused path: the shim is linked and every tensor is a CPU PyTorch array. */
+    /** Whether the fused path can take these arrays: the shim is linked and every one is a CPU PyTorch array. */
     static boolean available(NDArray... arrays) {
         if (Shim.CONV_POINTWISE.isEmpty()) {
             return false;
@@ -110,7 +110,9 @@ final class FusedConvRelu {
                     ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // scalars
                     ValueLayout.ADDRESS, // algorithm (optional)
                     ValueLayout.ADDRESS); // ret0
-            return Optional.of(Linker.nativeLinker().downcallHandle(symbol.get(), signature));
+            MethodHandle handle = Linker.nativeLinker().downcallHandle(symbol.get(), signature);
+            LOG.info("convolutions run with their ReLU fused, through libtorch's {}", SYMBOL);
+            return Optional.of(handle);
         } catch (IllegalArgumentException | IllegalCallerException | UnsupportedOperationException e) {
             LOG.info("libtorch's C shim is not reachable ({}); convolutions and ReLU run as separate ops",
                     e.toString());

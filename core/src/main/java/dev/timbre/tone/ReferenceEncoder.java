@@ -44,7 +44,9 @@ final class ReferenceEncoder {
      */
     ReferenceEncoder(ToneColorWeights weights, boolean fuseConvRelu) {
         this.weights = weights;
-        this.fuseConvRelu = fuseConvRelu;
+        // decided once: the weights' device and the loaded libtorch do not change, and activations live where the
+        // weights do (the convs would fail otherwise)
+        this.fuseConvRelu = fuseConvRelu && FusedConvRelu.available(weights.convWeight[0], weights.convBias[0]);
     }
 
     /**
@@ -135,7 +137,7 @@ final class ReferenceEncoder {
         NDArray weight = weights.convWeight[k - 1];
         NDArray bias = weights.convBias[k - 1];
         NDArray x;
-        if (fuseConvRelu && FusedConvRelu.available(input, weight, bias)) {
+        if (fuseConvRelu) {
             x = FUSED.apply(input, weight, bias);
         } else {
             NDArray convolved = Conv2d.conv2d(input, weight, bias, STRIDE, PADDING, DILATION).singletonOrThrow();

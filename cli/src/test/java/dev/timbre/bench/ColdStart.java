@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.sqs.SqsClientBuilder;
 
 /**
  * One cold start, measured from inside a fresh JVM (child of {@link ColdStartBenchmark}; not a test). It builds what
- * a worker container builds before it can take a batch, in {@code WorkerRuntime}'s order, timing each part: the
+ * a worker container builds before it can take a batch, in {@code WorkerRuntime}'s order (the sequential columns; the parallel ones are what it does), timing each part: the
  * configuration, the connection pool (first connection), the S3 and SQS clients, the PyTorch engine (natives already
  * extracted in {@code DJL_CACHE_DIR}, as the image has them), the converter weights; then the first embedding of a
  * WAV file (decode, resample, extract). The process start time comes from the launching script
@@ -39,7 +39,7 @@ public final class ColdStart {
         double jvmMs = launch == 0 ? Double.NaN
                 : (entered.getEpochSecond() * 1_000_000_000L + entered.getNano() - launch) / 1e6;
         // -Dcoldstart.parallelModel=true: the engine and weights load on a second thread while the main thread
-        // builds logging, configuration, pool and clients (what WorkerRuntime could do); their own times are then
+        // builds logging, configuration, pool and clients (what WorkerRuntime does); their own times are then
         // measured on that thread, and "ready" waits for both.
         boolean parallel = Boolean.getBoolean("coldstart.parallelModel");
         java.util.concurrent.CompletableFuture<double[]> model = parallel

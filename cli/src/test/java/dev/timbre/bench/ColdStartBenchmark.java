@@ -174,10 +174,10 @@ public final class ColdStartBenchmark {
                         + " on a second thread from the first line of `main` while the main thread sets up logging,"
                         + " configuration, pool and clients (the engine and weights rows are then that thread's own"
                         + " times, overlapped). Handler ready: %.0f ms on the launcher classpath (%.2f× faster than in"
-                        + " sequence), %.0f ms with the AOT cache as well. `WorkerRuntime` builds its parts one after the"
-                        + " other today; starting `ToneColorExtractor.load` on a thread first and joining it last is"
-                        + " the change this measures; on 2 busy cores the two threads mostly compete for the same"
-                        + " class loading, so the gain is small.%n%n", readyParallel, readyLauncher / readyParallel,
+                        + " sequence), %.0f ms with the AOT cache as well. This is what `WorkerRuntime` does"
+                        + " (`ToneColorExtractor.loadInBackground` first, joined after the pool, clients and store); on 2"
+                        + " cores the two threads also compete for class loading, so the gain is smaller than the"
+                        + " model's share.%n%n", readyParallel, readyLauncher / readyParallel,
                 readyParallelCds));
         s.append(BenchDocs.goalLine("cold start to handler ready with the JDK 25 AOT cache (jar layout), 2 cores",
                 BenchDocs.f("%.2f s (min %.2f s); %.2f× faster than the launcher classpath", readyCds / 1000,

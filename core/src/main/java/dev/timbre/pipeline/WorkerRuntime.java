@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -73,20 +74,45 @@ public final class WorkerRuntime implements AutoCloseable {
      * @throws InvalidConfigException when {@code TIMBRE_DLQ_URL} is missing (poison messages need somewhere to go)
      */
     public static WorkerRuntime create(TimbreConfig config, String service) {
-        return create(config, service, null);
+        requireDlq(config); // before a model load is started for nothing
+        return create(config, service, ToneColorExtractor.loadInBackground(config.converterDir(), config.limits()),
+                true);
     }
 
     /**
-     * As {@link #create(TimbreConfig, String)}, on an extractor the caller already loaded and keeps owning (not
-     * closed by {@link #close()}): the Lambda's SnapStart hooks close and re-create the connections around a
-     * snapshot while the weights stay loaded. {@code null}: load the configured converter and own it.
+     * As {@link #create(TimbreConfig, String)}, on an extractor the caller loads and keeps owning (not closed by
+     * {@link #close()}): the Lambda's SnapStart hooks close and re-create the connections around a snapshot while
+     * the weights stay loaded. The caller may still be loading it ({@link ToneColorExtractor#loadInBackground}):
+     * the connections are opened meanwhile, and this waits for it last.
      */
-    public static WorkerRuntime create(TimbreConfig config, String service, ToneColorExtractor sharedExtractor) {
-        String dlqUrl = config.dlqUrl().orElseThrow(() -> new InvalidConfigException(
+    public static WorkerRuntime create(TimbreConfig config, String service,
+                                       CompletableFuture<ToneColorExtractor> sharedExtractor) {
+        return create(config, service, sharedExtractor, false);
+    }
+
+    private static String requireDlq(TimbreConfig config) {
+        return config.dlqUrl().orElseThrow(() -> new InvalidConfigException(
                 "TIMBRE_DLQ_URL is required: poison messages are moved there")).toString();
+    }
+
+    /**
+     * @param model     the extractor, perhaps still loading on its own thread (its engine start and weights
+     *                  overlap the pool and clients here)
+     * @param ownsModel close the extractor with the runtime, or when start-up fails
+     */
+    private static WorkerRuntime create(TimbreConfig config, String service,
+                                        CompletableFuture<ToneColorExtractor> model, boolean ownsModel) {
+        String dlqUrl;
+        try {
+            dlqUrl = requireDlq(config);
+        } catch (RuntimeException e) {
+            closeWhenLoaded(model, ownsModel);
+            throw e;
+        }
         log.atInfo().addKeyValue("config", config.toString()).log("worker starting");
         long start = System.nanoTime();
         Deque<AutoCloseable> owned = new ArrayDeque<>();
+        boolean modelTaken = false;
         try {
             long t = System.nanoTime();
             HikariDataSource dataSource = DatabasePool.open(config);
@@ -114,12 +140,12 @@ public final class WorkerRuntime implements AutoCloseable {
             long storeMs = millisSince(t);
 
             t = System.nanoTime();
-            ToneColorExtractor extractor = sharedExtractor != null ? sharedExtractor
-                    : ToneColorExtractor.load(config.converterDir(), config.limits());
-            if (sharedExtractor == null) {
+            ToneColorExtractor extractor = ToneColorExtractor.await(model); // most of it loaded meanwhile
+            if (ownsModel) {
                 owned.push(extractor);
             }
-            long modelMs = millisSince(t);
+            modelTaken = true;
+            long modelWaitMs = millisSince(t);
 
             // Completion events (docs/architecture.md §13): the outbox rows are written by the job store; this
             // publishes them. Its metrics have their own instance, flushed by the sweeper, so that a sweep never
@@ -140,14 +166,24 @@ public final class WorkerRuntime implements AutoCloseable {
 
             log.atInfo().addKeyValue("init_ms", millisSince(start)).addKeyValue("db_ms", dbMs)
                     .addKeyValue("aws_clients_ms", awsMs).addKeyValue("embedding_store_ms", storeMs)
-                    .addKeyValue("model_ms", modelMs).addKeyValue("worker_threads", pool.threads())
+                    .addKeyValue("model_wait_ms", modelWaitMs).addKeyValue("worker_threads", pool.threads())
                     .addKeyValue("embedding_store", store.collection()).addKeyValue("model", extractor.modelId())
                     .addKeyValue("event_sink", events.map(OutboxPublisher::sinkDescription).orElse("none"))
                     .log("worker initialised");
             return new WorkerRuntime(config, sqs, batches, metrics, events, owned);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            if (!modelTaken) {
+                closeWhenLoaded(model, ownsModel); // start-up failed before it took the extractor
+            }
             closeAll(owned);
             throw e;
+        }
+    }
+
+    /** Closes an owned extractor once its load finishes (at once if it has), so a failed start leaks no weights. */
+    private static void closeWhenLoaded(CompletableFuture<ToneColorExtractor> model, boolean ownsModel) {
+        if (ownsModel) {
+            model.thenAccept(ToneColorExtractor::close);
         }
     }
 

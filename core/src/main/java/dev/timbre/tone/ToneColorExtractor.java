@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -82,6 +84,43 @@ public final class ToneColorExtractor implements AutoCloseable {
     public static ToneColorExtractor load(Path converterDir, AudioLimits limits) {
         // Silero's session opens on a thread's first get-se job only: extract-se-only workers never pay for it
         return load(converterDir, limits, SileroSpeechDetector::open);
+    }
+
+    /**
+     * {@link #load(Path, AudioLimits)} on a daemon thread of its own ({@code timbre-model-loader}), started now: the
+     * engine's native start and the weights (about 0.6 s of a 1.3 s cold start, docs/benchmarks.md, cold start) then
+     * overlap the caller's other start-up work (connection pool, clients). {@link #await} takes the result.
+     */
+    public static CompletableFuture<ToneColorExtractor> loadInBackground(Path converterDir, AudioLimits limits) {
+        CompletableFuture<ToneColorExtractor> loaded = new CompletableFuture<>();
+        Thread loader = new Thread(() -> {
+            try {
+                loaded.complete(load(converterDir, limits));
+            } catch (Throwable t) { // handed to the caller's await, which rethrows it on its own thread
+                loaded.completeExceptionally(t);
+            }
+        }, "timbre-model-loader");
+        loader.setDaemon(true); // a start-up that failed elsewhere must not wait for the weights to exit
+        loader.start();
+        return loaded;
+    }
+
+    /**
+     * The extractor of a {@link #loadInBackground}, waiting for it; what the load threw is thrown here as it was
+     * (a {@link CheckpointException} stays one).
+     */
+    public static ToneColorExtractor await(CompletableFuture<ToneColorExtractor> loading) {
+        try {
+            return loading.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.timbre.lambda;
 import dev.timbre.config.TimbreConfig;
 import dev.timbre.pipeline.WorkerRuntime;
 import dev.timbre.tone.ToneColorExtractor;
+import java.util.concurrent.CompletableFuture;
 import org.crac.Context;
 import org.crac.Core;
 import org.crac.Resource;
@@ -33,8 +34,15 @@ final class SnapStartRuntime implements Resource {
     SnapStartRuntime(TimbreConfig config, String service) {
         this.config = config;
         this.service = service;
-        this.extractor = ToneColorExtractor.load(config.converterDir(), config.limits());
-        this.runtime = WorkerRuntime.create(config, service, extractor);
+        // the engine and weights load while the runtime opens its connections; create waits for them last
+        var loading = ToneColorExtractor.loadInBackground(config.converterDir(), config.limits());
+        try {
+            this.runtime = WorkerRuntime.create(config, service, loading);
+        } catch (RuntimeException | Error e) {
+            loading.thenAccept(ToneColorExtractor::close); // this owns the extractor: no weights outlive a failed init
+            throw e;
+        }
+        this.extractor = ToneColorExtractor.await(loading); // done: create waited for it
     }
 
     /** Builds it from the environment and registers it with the global CRaC context (a no-op without CRaC). */
@@ -73,7 +81,7 @@ final class SnapStartRuntime implements Resource {
     @Override
     public synchronized void afterRestore(Context<? extends Resource> context) {
         long t = System.nanoTime();
-        runtime = WorkerRuntime.create(config, service, extractor);
+        runtime = WorkerRuntime.create(config, service, CompletableFuture.completedFuture(extractor));
         log.atInfo().addKeyValue("reconnect_ms", (System.nanoTime() - t) / 1_000_000)
                 .log("restore: connections re-opened");
     }

@@ -13,12 +13,16 @@ import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.LocalContext;
 import dev.timbre.testing.FakeQdrant;
 import dev.timbre.tone.ToneColorExtractor;
+import dev.timbre.tone.checkpoint.CheckpointException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The production wiring: {@link WorkerRuntime} built from an environment map exactly as a Lambda container or
@@ -71,6 +75,24 @@ class WorkerRuntimeTest {
             System.clearProperty(key);
         } else {
             System.setProperty(key, value);
+        }
+    }
+
+    @Test
+    void aBadConverterStopsStartUpWithTheCheckpointErrorThoughItLoadedOnItsOwnThread(@TempDir Path converter)
+            throws Exception {
+        // a directory (what the configuration checks) whose checkpoint is not a zip archive
+        Files.copy(PipelineHarness.CONVERTER.resolve("config.json"), converter.resolve("config.json"));
+        Files.writeString(converter.resolve("checkpoint.pth"), "not a checkpoint");
+        try (PipelineHarness harness = PipelineHarness.start()) {
+            Map<String, String> env = harness.workerEnv();
+            env.put("TIMBRE_CONVERTER_DIR", converter.toString());
+
+            // the pool and clients open while the model loads; the load's own exception surfaces, not a wrapper
+            CheckpointException e = assertThrows(CheckpointException.class,
+                    () -> WorkerRuntime.create(TimbreConfig.fromEnv(env), "timbre-test"));
+
+            assertTrue(e.getMessage().contains("checkpoint.pth"), e.getMessage());
         }
     }
 

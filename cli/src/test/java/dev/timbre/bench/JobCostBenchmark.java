@@ -314,19 +314,20 @@ public final class JobCostBenchmark {
                 + "JVM's own threads. The thread columns split it by thread (`/proc/<pid>/task/*/stat`, per job). "
                 + "*Extraction* is `ToneColorExtractor.extract` on the same bytes (decode, resample, spectrogram, "
                 + "encoder), the calling thread's CPU, median of %d calls in the benchmark JVM after %d warm-up calls, with "
-                + "the worker's malloc settings. "
+                + "the worker's malloc settings. *Own extract* is the worker's own extract stage on the same jobs "
+                + "(its job log's `extract_cpu_ms`, median), which runs on caches the rest of the job has just used. "
                 + "The warm-up is long because the JIT compilers keep compiling the SDK, HTTP, JDBC and JSON code for "
                 + "the first few hundred jobs (after 40 jobs they still took 8 ms per job); a worker lives for "
                 + "thousands of jobs, so the steady state is what a job costs.%n%n", warmup, jobs, jobs, jobs, jobs,
                 EXTRACTION_WARMUP));
-        b.append("| clip | worker CPU per job ms | extraction CPU ms | worker / extraction |");
+        b.append("| clip | worker CPU per job ms | extraction CPU ms | worker / extraction | worker / own extract |");
         THREAD_ORDER.forEach(t -> b.append(' ').append(t).append(" ms |"));
-        b.append("\n|---|---:|---:|---:|");
+        b.append("\n|---|---:|---:|---:|---:|");
         THREAD_ORDER.forEach(t -> b.append("---:|"));
         b.append('\n');
         for (Row r : rows) {
-            b.append(BenchDocs.f("| %s | %.1f | %.1f | %.2f× |", r.clip().label(), r.workerMs(), r.extractionMs(),
-                    r.workerMs() / r.extractionMs()));
+            b.append(BenchDocs.f("| %s | %.1f | %.1f | %.2f× | %.2f× |", r.clip().label(), r.workerMs(),
+                    r.extractionMs(), r.workerMs() / r.extractionMs(), r.workerMs() / ownExtract(r)));
             Map<String, Double> columns = threadColumns(r.threads());
             THREAD_ORDER.forEach(t -> b.append(BenchDocs.f(" %.1f |", columns.getOrDefault(t, 0.0))));
             b.append('\n');
@@ -349,10 +350,14 @@ public final class JobCostBenchmark {
         Row ten = rows.stream().filter(r -> r.clip().seconds() == 10 && r.clip().sampleRate() == 22050).findFirst()
                 .orElseThrow();
         double ratio = ten.workerMs() / ten.extractionMs();
+        double ownRatio = ten.workerMs() / ownExtract(ten);
+        // met only against both references: the benchmark JVM's extraction moves with the machine's load from run to
+        // run (11–15 ms for the same clip on one day), the worker's own stage does not
+        boolean met = ratio <= 1.3 && ownRatio <= 1.3;
         b.append(BenchDocs.goalLine("worker CPU per 10 s job (22.05 kHz WAV, Postgres store, emulators out of process) "
-                        + "vs the extraction's CPU, same clip, same run",
-                BenchDocs.f("%.2f× (%.1f vs %.1f ms)", ratio, ten.workerMs(), ten.extractionMs()), "≤ 1.3×",
-                ratio <= 1.3, ratio <= 1.3 ? ""
+                        + "vs the extraction's CPU, same clip, same run (both references)",
+                BenchDocs.f("%.2f× (%.1f vs %.1f ms); %.2f× against the worker's own extract stage (%.1f ms)", ratio,
+                        ten.workerMs(), ten.extractionMs(), ownRatio, ownExtract(ten)), "≤ 1.3×", met, met ? ""
                         : "the rest: SQS, S3, SQL, logging and the JVM's own threads (GC, JIT), see the stages"));
         b.append('\n');
         b.append(BenchDocs.f("- Machine: %d CPUs (%s), Java %s; load average %s before, %s after; %s%n",
@@ -363,6 +368,11 @@ public final class JobCostBenchmark {
         b.append("- Command: `").append(command).append("`\n");
         b.append(BenchDocs.end(NAME)).append('\n');
         return b.toString();
+    }
+
+    /** The worker's own extract stage for a row's jobs (job log, median). */
+    private static double ownExtract(Row r) {
+        return r.stages().getOrDefault("extract_cpu_ms", Double.NaN);
     }
 
     private static Map<String, Double> threadColumns(Map<String, Double> threads) {

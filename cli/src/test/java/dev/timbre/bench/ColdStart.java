@@ -23,11 +23,13 @@ import software.amazon.awssdk.services.sqs.SqsClientBuilder;
 
 /**
  * One cold start, measured from inside a fresh JVM (child of {@link ColdStartBenchmark}; not a test). It builds what
- * a worker container builds before it can take a batch, in {@code WorkerRuntime}'s order (the sequential columns; the parallel ones are what it does), timing each part: the
- * configuration, the connection pool (first connection), the S3 and SQS clients, the PyTorch engine (natives already
- * extracted in {@code DJL_CACHE_DIR}, as the image has them), the converter weights; then the first embedding of a
- * WAV file (decode, resample, extract). The process start time comes from the launching script
- * ({@code -Dcoldstart.launchEpochNanos}). Prints one JSON line; takes the file to embed as its only argument.
+ * a worker container builds before it can take a batch, timing each part: the configuration, the connection pool
+ * (first connection), the S3 and SQS clients, libtorch's own library load, the rest of the PyTorch engine (natives
+ * already extracted in {@code DJL_CACHE_DIR}, as the image has them), the converter weights; then the first embedding
+ * of a WAV file (decode, resample, extract). In sequence by default; with {@code -Dcoldstart.parallelModel=true} the
+ * engine and weights load on a second thread, as {@code WorkerRuntime} does. The process start time comes from the
+ * launching script ({@code -Dcoldstart.launchEpochNanos}). Prints one JSON line; takes the file to embed as its only
+ * argument.
  */
 public final class ColdStart {
     private ColdStart() {
@@ -85,7 +87,8 @@ public final class ColdStart {
             throw new IllegalStateException("embedding of " + first.embedding().length + " floats");
         }
         System.out.printf(Locale.ROOT, "{\"jvm_ms\": %.1f, \"logging_ms\": %.1f, \"config_ms\": %.1f, \"db_ms\": %.1f,"
-                        + " \"clients_ms\": %.1f, \"dlopen_ms\": %.1f, \"engine_ms\": %.1f, \"weights_ms\": %.1f, \"ready_ms\": %.1f,"
+                        + " \"clients_ms\": %.1f, \"dlopen_ms\": %.1f, \"engine_ms\": %.1f, \"weights_ms\": %.1f,"
+                        + " \"ready_ms\": %.1f,"
                         + " \"embed_ms\": %.1f, \"first_ms\": %.1f}%n", jvmMs, loggingMs, configMs, dbMs, clientsMs,
                 dlopenMs, engineMs, weightsMs, readyMs, embedMs, firstMs);
         extractor.close();

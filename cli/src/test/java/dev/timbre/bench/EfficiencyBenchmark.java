@@ -245,7 +245,8 @@ public final class EfficiencyBenchmark {
                 .append(" LayerNorm, GRU and projection. Peak: a 1024×1024×1024 float32 matmul through the same")
                 .append(" libtorch, 1 intra-op thread, in the same JVM, ").append(reps).append(" calls at the start of")
                 .append(" each of ").append(rounds).append(" rounds; each round then times every clip, the current")
-                .append(" code and the unfused path (conv, then ReLU as a second op) alternating call by call. Efficiency = FLOPs ÷ time ÷ peak;")
+                .append(" code and the unfused path (conv, then ReLU as a second op) alternating call by call.")
+                .append(" Efficiency = FLOPs ÷ time ÷ peak;")
                 .append(" *median* uses medians of both, *best* the fastest call of both (closest to a quiet machine).")
                 .append("\n\n");
         s.append(BenchDocs.f("Peak: median %.1f GFLOP/s, best %.1f GFLOP/s (%d calls).%n%n", peakMedian, peakBest,
@@ -276,7 +277,8 @@ public final class EfficiencyBenchmark {
         }
         s.append("\nWhere the time goes, 10 s clip (").append(flops[1].frames()).append(" frames), fastest of ")
                 .append(reps).append(" runs per conv + ReLU; *whole* = one conv over the whole block (the code")
-                .append(" before sub-blocks), *sub-blocks* = convs 1–2 over ").append(chunk).append("-frame chunks (the current code):")
+                .append(" before sub-blocks), *sub-blocks* = convs 1–2 over ").append(chunk)
+                .append("-frame chunks (the current code):")
                 .append("\n\n| conv | Cin → Cout | MFLOP | whole: ms | whole: GFLOP/s | sub-blocks: ms |")
                 .append(" sub-blocks: GFLOP/s |\n|---|---|---:|---:|---:|---:|---:|\n");
         double sumWhole = 0;

@@ -129,9 +129,10 @@ final class ReferenceEncoder {
     }
 
     /**
-     * Conv k + ReLU (one fused op where {@link FusedConvRelu} is available) over input rows {@code ranges[k-1]}, cropped to output rows {@code ranges[k]}. The caller
-     * still owns (and closes) {@code input}; temporaries are closed here, so a call holds at most its input,
-     * one conv output and its ReLU at a time rather than every activation until the block's scope closes.
+     * Conv k + ReLU (one fused op where {@link FusedConvRelu} is available) over input rows {@code ranges[k-1]},
+     * cropped to output rows {@code ranges[k]}. The caller still owns (and closes) {@code input}; temporaries are
+     * closed here, so a call holds at most its input, one conv output and its ReLU at a time rather than every
+     * activation until the block's scope closes.
      */
     private NDArray conv(NDArray input, int k, int[][] ranges) {
         NDArray weight = weights.convWeight[k - 1];

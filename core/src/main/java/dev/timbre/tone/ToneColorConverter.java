@@ -54,7 +54,8 @@ public final class ToneColorConverter implements AutoCloseable {
 
     /**
      * @param fuseConvRelu each conv and its ReLU as one op where libtorch offers it (see {@link FusedConvRelu});
-     *                     the same sums either way, benchmarks compare the two
+     *                     the two agree to a few ulp (oneDNN may pick another kernel with the fused
+     *                     ReLU); benchmarks compare them
      */
     ToneColorConverter(ToneColorWeights weights, int blockOutputs, int earlyRows, boolean fuseConvRelu) {
         if (blockOutputs < 1) {

@@ -28,7 +28,8 @@ class FusedConvReluTest {
             NDArray plain = m.randomNormal(new Shape(64, 32, 3, 3));
             NDArray channelsLast = m.randomNormal(new Shape(64, 3, 3, 32)).transpose(0, 3, 1, 2);
             NDArray bias = m.randomNormal(new Shape(64));
-            assertTrue(FusedConvRelu.available(input, plain, bias), "aoti_torch_cpu_mkldnn__convolution_pointwise linked");
+            assertTrue(FusedConvRelu.available(input, plain, bias),
+                    "aoti_torch_cpu_mkldnn__convolution_pointwise linked");
 
             for (NDArray weight : new NDArray[] {plain, channelsLast}) {
                 NDArray expected = Activation.relu(Conv2d.conv2d(input, weight, bias, new Shape(STRIDE),

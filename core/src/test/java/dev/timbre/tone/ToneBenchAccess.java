@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * What the benchmarks in {@code dev.timbre.bench} need from inside this package: a converter without the fused conv + ReLU
- * (to compare with the default in one run) and a per-layer conv profile. Test code only.
+ * What the benchmarks in {@code dev.timbre.bench} need from inside this package: a converter without the fused
+ * conv + ReLU (to compare with the default in one run) and a per-layer conv profile. Test code only.
  */
 public final class ToneBenchAccess {
     /** The encoder's conv geometry: 3 × 3, stride 2, padding 1. */

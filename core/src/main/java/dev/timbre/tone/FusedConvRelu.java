@@ -5,9 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.Optional;
@@ -17,15 +15,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Conv 2-D with its ReLU fused into the convolution (a oneDNN post-op), through libtorch's AOTInductor C shim:
  * {@code aoti_torch_cpu_mkldnn__convolution_pointwise(X, W, B, padding, stride, dilation, groups, "relu", ...)}.
- * The shim is libtorch's C ABI for compiled models: plain C types, C++ exceptions turned into an error code, and
- * a tensor handle ({@code AtenTensorHandle}) that is a pointer to an {@code at::Tensor}, which is what a DJL
- * PyTorch array's handle is. It runs the oneDNN convolution {@code conv2d} runs (with the post-op oneDNN may pick
+ * ({@link TorchCShim}). It runs the oneDNN convolution {@code conv2d} runs (with the post-op oneDNN may pick
  * another kernel for a layer: results a few ulp apart) but writes each output once: DJL's {@code relu} is a second,
  * out-of-place pass over a fresh array, and at 3 s that pass and its page faults were about 7 % of an extraction.
  *
- * <p>Called through the FFM API ({@code --enable-native-access}, as every launcher sets). Where the loaded
- * libtorch lacks the symbol, or the tensors are not on the CPU, {@link #available} is false and the caller runs
- * DJL's conv and ReLU instead. Thread-safe: each call has its own confined arena for its out-parameters.
+ * <p>Where the loaded libtorch lacks the symbol, or the tensors are not on the CPU, {@link #available} is false and
+ * the caller runs DJL's conv and ReLU instead. Thread-safe: each call has its own confined arena for its out-parameters.
  */
 final class FusedConvRelu {
     private static final Logger LOG = LoggerFactory.getLogger(FusedConvRelu.class);
@@ -73,10 +68,7 @@ final class FusedConvRelu {
             int error = (int) conv.invokeExact(MemorySegment.ofAddress(x.getHandle()),
                     MemorySegment.ofAddress(((PtNDArray) weight).getHandle()), biasSlot, padding, 2L, stride, 2L,
                     dilation, 2L, 1L, RELU, MemorySegment.NULL, 0L, MemorySegment.NULL, result);
-            if (error != 0) {
-                throw new IllegalStateException(SYMBOL + " failed (libtorch error " + error + ") on input "
-                        + input.getShape() + " and weight " + weight.getShape());
-            }
+            TorchCShim.check(error, SYMBOL, "input " + input.getShape() + " and weight " + weight.getShape());
             return new PtNDArray(x.getManager(), result.get(ValueLayout.JAVA_LONG, 0));
         } catch (RuntimeException | Error e) {
             throw e;
@@ -90,33 +82,20 @@ final class FusedConvRelu {
         static final Optional<MethodHandle> CONV_POINTWISE = link();
     }
 
-    /** Finds the shim in the libtorch DJL loaded (by its soname: the dynamic loader returns the loaded copy). */
-    @SuppressWarnings("restricted") // native access: every launcher passes --enable-native-access=ALL-UNNAMED
     private static Optional<MethodHandle> link() {
-        try {
-            SymbolLookup torch = SymbolLookup.libraryLookup("libtorch_cpu.so", Arena.global());
-            Optional<MemorySegment> symbol = torch.find(SYMBOL);
-            if (symbol.isEmpty()) {
-                LOG.info("libtorch has no {}; convolutions and ReLU run as separate ops", SYMBOL);
-                return Optional.empty();
-            }
-            FunctionDescriptor signature = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, // X, W, B (AtenTensorHandle*)
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // padding
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // stride
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // dilation
-                    ValueLayout.JAVA_LONG, // groups
-                    ValueLayout.ADDRESS, // attr
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // scalars
-                    ValueLayout.ADDRESS, // algorithm (optional)
-                    ValueLayout.ADDRESS); // ret0
-            MethodHandle handle = Linker.nativeLinker().downcallHandle(symbol.get(), signature);
-            LOG.info("convolutions run with their ReLU fused, through libtorch's {}", SYMBOL);
-            return Optional.of(handle);
-        } catch (IllegalArgumentException | IllegalCallerException | UnsupportedOperationException e) {
-            LOG.info("libtorch's C shim is not reachable ({}); convolutions and ReLU run as separate ops",
-                    e.toString());
-            return Optional.empty();
-        }
+        FunctionDescriptor signature = FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, // X, W, B (AtenTensorHandle*)
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // padding
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // stride
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // dilation
+                ValueLayout.JAVA_LONG, // groups
+                ValueLayout.ADDRESS, // attr
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, // scalars
+                ValueLayout.ADDRESS, // algorithm (optional)
+                ValueLayout.ADDRESS); // ret0
+        Optional<MethodHandle> handle = TorchCShim.link(SYMBOL, signature);
+        LOG.info(handle.isPresent() ? "convolutions run with their ReLU fused, through libtorch's {}"
+                : "libtorch has no {}; convolutions and ReLU run as separate ops", SYMBOL);
+        return handle;
     }
 }

@@ -3,6 +3,8 @@ package dev.timbre.tone;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * OpenVoice {@code spectrogram_torch} with {@code center=False}: reflect pad of (n_fft − hop)/2 per side, STFT
@@ -53,29 +55,53 @@ final class Spectrogram {
      * @param to   end index, at most {@code y.length + 2·pad}
      */
     float[] reflectPadded(float[] y, long from, long to) {
+        float[] out = new float[Math.toIntExact(to - from)];
+        reflectPadInto(y, from, to, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /**
+     * {@link #reflectPadded} as a libtorch array in {@code scope}: written straight into the array's memory where
+     * {@link NativeFloats} can, else through DJL's copy of a Java array.
+     */
+    NDArray reflectPaddedArray(NDManager scope, float[] y, long from, long to) {
+        if (!NativeFloats.available(scope)) {
+            return scope.create(reflectPadded(y, from, to));
+        }
+        checkLength(y);
+        NativeFloats.Writable signal = NativeFloats.create(scope, to - from);
+        reflectPadInto(y, from, to, signal.data());
+        return signal.array();
+    }
+
+    private void checkLength(float[] y) {
         if (y.length < minSamples()) {
             throw new IllegalArgumentException(
                     "need at least " + minSamples() + " samples for the reflect pad of " + pad + ", got " + y.length);
         }
+    }
+
+    /** Writes padded samples {@code [from, to)} to {@code out}, {@code to − from} floats. */
+    private void reflectPadInto(float[] y, long from, long to, MemorySegment out) {
+        checkLength(y);
         int n = y.length;
-        float[] out = new float[Math.toIntExact(to - from)];
+        int length = Math.toIntExact(to - from);
         // the part inside y is one bulk copy; only the mirrored edges go sample by sample
         long insideFrom = Math.max(from, pad);
         long insideTo = Math.min(to, (long) pad + n);
         if (insideTo > insideFrom) {
-            System.arraycopy(y, (int) (insideFrom - pad), out, (int) (insideFrom - from),
-                    (int) (insideTo - insideFrom));
+            MemorySegment.copy(y, (int) (insideFrom - pad), out, ValueLayout.JAVA_FLOAT,
+                    (insideFrom - from) * Float.BYTES, (int) (insideTo - insideFrom));
         }
-        for (int i = 0; i < out.length; i++) {
+        for (int i = 0; i < length; i++) {
             long j = from + i - pad; // index into y, possibly outside
             if (j >= 0 && j < n) {
                 i = (int) (pad + n - from) - 1; // skip the copied middle: the next index is past y's end
                 continue;
             }
             j = j < 0 ? -j : 2L * (n - 1) - j;
-            out[i] = y[(int) j];
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, i, y[(int) j]);
         }
-        return out;
     }
 
     /** Padded-signal sample range {@code [from, to)} that frames {@code [firstFrame, endFrame)} read. */
@@ -84,15 +110,17 @@ final class Spectrogram {
     }
 
     /**
-     * Magnitude spectrogram of padded samples, time-major.
+     * Magnitude spectrogram of the reflect-padded samples {@code [from, to)} of {@code y}, time-major.
      *
      * @param scope  the per-call manager; the result and all temporaries attach to it
-     * @param padded a slice of the reflect-padded signal that starts on a frame boundary
+     * @param y      the unpadded signal, at least {@link #minSamples()} long
+     * @param from   first index into the padded signal, on a frame boundary ({@link #sampleRange})
+     * @param to     end index into the padded signal
      * @param window periodic Hann of length n_fft (read only)
      * @return {@code [T, n_fft/2+1]} float32, contiguous
      */
-    NDArray magnitude(NDManager scope, float[] padded, NDArray window) {
-        NDArray signal = scope.create(padded);
+    NDArray magnitude(NDManager scope, float[] y, long from, long to, NDArray window) {
+        NDArray signal = reflectPaddedArray(scope, y, from, to);
         // center=false: the reflect pad is the only padding, as in spectrogram_torch. torch returns the
         // [bins, T] result as a transposed view of a time-major buffer, so transposing back is free.
         NDArray stft = signal.stft(nFft, hop, false, window, false, true);

@@ -110,8 +110,8 @@ public final class ToneColorConverter implements AutoCloseable {
                     long t0 = System.nanoTime();
                     int[][] ranges = blocks.rangesFor(block[0], block[1]);
                     long[] samples = spectrogram.sampleRange(ranges[0][0], ranges[0][1]);
-                    float[] padded = spectrogram.reflectPadded(monoAtModelRate, samples[0], samples[1]);
-                    NDArray spec = spectrogram.magnitude(blockScope, padded, weights.hannWindow);
+                    NDArray spec = spectrogram.magnitude(blockScope, monoAtModelRate, samples[0], samples[1],
+                            weights.hannWindow);
                     long t1 = System.nanoTime();
                     NDArray blockFeatures = encoder.features(spec, blocks, ranges, earlyRows);
                     spec.close();

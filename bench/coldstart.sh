@@ -31,7 +31,7 @@ export TIMBRE_S3_BUCKET=coldstart TIMBRE_DB_URL="${TIMBRE_DB_URL:-jdbc:postgresq
   TIMBRE_DLQ_URL=http://127.0.0.1:9/000000000000/dlq TIMBRE_QUEUE_URL=http://127.0.0.1:9/000000000000/jobs \
   AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=coldstart AWS_SECRET_ACCESS_KEY=coldstart
 # the images' (and the launcher's) glibc malloc settings
-export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456
+export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864
 JVM_OPTS="-Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Dai.djl.pytorch.num_threads=1 \
 -Dai.djl.pytorch.num_interop_threads=1 -Dai.djl.pytorch.graph_optimizer=false -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED"
 

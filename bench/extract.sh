@@ -30,7 +30,7 @@ CP="$(bench_classpath "$BUILD_DIR")"
 
 # Java runs as ./timbre and the images run it, with their glibc malloc settings (docs/operations.md); the
 # benchmark runs PyTorch both without and with them
-export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456
+export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864
 
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT

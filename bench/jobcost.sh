@@ -18,7 +18,7 @@ WARMUP="${WARMUP:-1000}"
 source bench/lib.sh
 CP="$(bench_classpath "$BUILD_DIR")"
 # the worker runs with the images' malloc settings (JobCostBenchmark sets them); so does the extraction measured here
-export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456
+export MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864
 
 # the child JVMs (worker, emulators) take this JVM's class path (ChildJvm)
 exec java -Xmx2g "${BENCH_JVM_FLAGS[@]}" --enable-native-access=ALL-UNNAMED -cp "$CP" \

@@ -60,7 +60,7 @@ for r in $(seq 1 "$ROUNDS"); do
   run noaot env TIMBRE_AOT=0 ./timbre extract --mode extract-se --converter "$CONVERTER" "${CLIPS[@]}"
   run openvoice "$PYTHON" bench/openvoice_extract_se.py --openvoice "$OPENVOICE" --converter "$CONVERTER" "${CLIPS[@]}"
   # the same glibc malloc settings as ./timbre (its launcher exports them): what they are worth to PyTorch too
-  run openvoice_malloc env MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 \
+  run openvoice_malloc env MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864 \
     "$PYTHON" bench/openvoice_extract_se.py --openvoice "$OPENVOICE" --converter "$CONVERTER" "${CLIPS[@]}"
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -86,7 +86,7 @@ SECTION=$(cat <<MD
 | OpenVoice \`extract_se\` (Python) | $OV_M ($(min "${RUNS[openvoice]}")) | 1.00× |
 | OpenVoice \`extract_se\`, with the launcher's malloc settings | $OVM_M ($(min "${RUNS[openvoice_malloc]}")) | ${RATIO_OVM}× |
 
-The launcher exports \`MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456\` (so do the Lambda and ECS images): glibc then keeps libtorch's per-call buffers in the heap instead of mapping and unmapping them on every clip, which halved the system time of this run of clips in development (without them the AOT row was 7.5 s, 0.78×). The last row gives Python the same settings, to show what part of the gap is that and not Java: against it, \`./timbre extract\` with the AOT cache takes ${RATIO_TUNED}× the wall time.
+The launcher exports \`MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864\` (so do the Lambda and ECS images): glibc then keeps libtorch's per-call buffers in the heap instead of mapping and unmapping them on every clip, which halved the system time of this run of clips in development (without them the AOT row was 7.5 s, 0.78×). The last row gives Python the same settings, to show what part of the gap is that and not Java: against it, \`./timbre extract\` with the AOT cache takes ${RATIO_TUNED}× the wall time.
 
 <!-- goal | ./timbre extract, 30 × 12.6 s clips, one core, whole process, vs OpenVoice extract_se | ${RATIO}× OpenVoice's wall time (${AOT_M} s vs ${OV_M} s) | ≤ 0.67× | $([[ $MET == 1 ]] && echo met || echo "not met") |  -->
 

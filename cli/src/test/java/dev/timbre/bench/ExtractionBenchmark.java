@@ -49,7 +49,7 @@ public final class ExtractionBenchmark {
 
     /** What {@code ./timbre}, the Lambda image and the ECS image export (docs/operations.md, native memory). */
     static final Map<String, String> MALLOC_SETTINGS = Map.of("MALLOC_MMAP_THRESHOLD_", "67108864",
-            "MALLOC_TRIM_THRESHOLD_", "268435456");
+            "MALLOC_TRIM_THRESHOLD_", "268435456", "MALLOC_TOP_PAD_", "67108864");
     /** Goals (docs/benchmarks.md): at least this many times PyTorch's speed, per clip length. */
     private static final Map<Integer, Double> GOALS = Map.of(3, 1.3, 10, 1.3, 30, 1.5);
 
@@ -281,7 +281,7 @@ public final class ExtractionBenchmark {
                     r.tunedEncoder, r.maxAbsDiff));
         }
         s.append("\nPyTorch runs twice per round: as a user runs it, and with the glibc malloc settings Timbre's "
-                + "launcher and images export (`MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456`). "
+                + "launcher and images export (`MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_TOP_PAD_=67108864`). "
                 + "Without them glibc maps each of libtorch's large per-call buffers afresh and unmaps it on free, so "
                 + "every call pays page faults for its activations; newer torch releases suffer from it most. The "
                 + "goals are set against the faster of the two. Java runs with the settings, as `./timbre` and the "

@@ -105,6 +105,7 @@ public final class JobCostBenchmark {
             env.put("TIMBRE_LOG_FORMAT", "json");
             env.put("MALLOC_MMAP_THRESHOLD_", "67108864"); // the images' and the launcher's malloc settings
             env.put("MALLOC_TRIM_THRESHOLD_", "268435456");
+            env.put("MALLOC_TOP_PAD_", "67108864");
             Path workerLog = work.resolve("worker.log");
             List<String> flags = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseSerialGC"));
             // e.g. a JFR recording of the worker: --worker-flags "-XX:StartFlightRecording=filename=w.jfr"

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -352,6 +354,27 @@ class DockerfileLintTest {
             Dockerfile d = read(LAMBDA);
             Object def = Template.map(template.section("Parameters").get("ConverterDir"), "ConverterDir").get("Default");
             assertEquals(def, d.env(d.finalStage().index()).get("TIMBRE_CONVERTER_DIR"));
+        }
+    }
+
+    @Test
+    void bothImagesExportTheLaunchersMallocSettings() throws Exception {
+        // glibc reads these at process start; an image without them runs the worker with other native memory
+        // behaviour than ./timbre and the benchmarks (docs/operations.md, "Native memory")
+        Map<String, String> launcher = new TreeMap<>();
+        Matcher m = Pattern.compile("(MALLOC_[A-Z_]+)=\"\\$\\{\\1:-(\\d+)}\"")
+                .matcher(Files.readString(Repo.file("timbre")));
+        while (m.find()) {
+            launcher.put(m.group(1), m.group(2));
+        }
+        assertEquals(Set.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"),
+                launcher.keySet(), "the launcher's malloc defaults");
+        for (String image : List.of(LAMBDA, GPU)) {
+            Dockerfile d = read(image);
+            Map<String, String> env = d.env(d.finalStage().index());
+            for (Map.Entry<String, String> e : launcher.entrySet()) {
+                assertEquals(e.getValue(), env.get(e.getKey()), image + " sets " + e.getKey() + " as ./timbre does");
+            }
         }
     }
 

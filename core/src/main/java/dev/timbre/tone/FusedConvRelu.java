@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * out-of-place pass over a fresh array, and at 3 s that pass and its page faults were about 7 % of an extraction.
  *
  * <p>Where the loaded libtorch lacks the symbol, or the tensors are not on the CPU, {@link #available} is false and
- * the caller runs DJL's conv and ReLU instead. Thread-safe: each call has its own confined arena for its out-parameters.
+ * the caller runs DJL's conv and ReLU instead. Thread-safe: each call has its own confined arena for its
+ * out-parameters.
  */
 final class FusedConvRelu {
     private static final Logger LOG = LoggerFactory.getLogger(FusedConvRelu.class);

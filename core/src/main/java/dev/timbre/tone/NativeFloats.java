@@ -18,12 +18,12 @@ import org.slf4j.LoggerFactory;
  * {@code aoti_torch_get_data_ptr} gives its memory ({@link TorchCShim}).
  *
  * <p>Why: DJL's {@code create(float[])} takes a Java array, copies it into a direct buffer and that into the
- * tensor, so a 3 s clip's 268 KB of samples went through the Java heap and a direct buffer on every call. Neither is
- * freed before a garbage collection, so while G1 grew the young generation each call touched about 0.5 MB of pages
- * never touched before: 110-180 page faults per call, the spectrogram twice as slow for seconds at a time. Written
- * here, the samples are one copy into memory libtorch reuses.
+ * tensor, so a 3 s clip's 268 KB of samples went through the Java heap and a direct buffer on every call. Neither
+ * is freed before a garbage collection, so while the collector grew the young generation each call touched about
+ * 0.5 MB of pages never touched before: 110-180 page faults per call, the spectrogram twice as slow for seconds at
+ * a time. Written here, the samples are one copy into memory libtorch reuses.
  *
- * <p>Thread-safe. Where the loaded libtorch lacks either symbol, or the manager is not a CPU PyTorch manager,
+ * <p>Thread-safe. Where the loaded libtorch lacks one of these symbols, or the manager is not a CPU PyTorch manager,
  * {@link #available} is false and the caller builds the array the DJL way.
  */
 final class NativeFloats {
@@ -60,7 +60,8 @@ final class NativeFloats {
             MemorySegment sizes = call.allocateFrom(ValueLayout.JAVA_LONG, length);
             MemorySegment strides = call.allocateFrom(ValueLayout.JAVA_LONG, 1L);
             MemorySegment result = call.allocate(ValueLayout.JAVA_LONG);
-            int error = (int) Shim.EMPTY_STRIDED.invokeExact(1L, sizes, strides, Shim.FLOAT32_CODE, Shim.CPU_CODE, 0, result);
+            int error = (int) Shim.EMPTY_STRIDED.invokeExact(1L, sizes, strides, Shim.FLOAT32_CODE, Shim.CPU_CODE, 0,
+                    result);
             TorchCShim.check(error, EMPTY, length + " floats");
             long handle = result.get(ValueLayout.JAVA_LONG, 0);
             // wrapped at once: the manager then frees the tensor even if the next call fails

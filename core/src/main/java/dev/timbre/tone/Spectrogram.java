@@ -68,22 +68,17 @@ final class Spectrogram {
         if (!NativeFloats.available(scope)) {
             return scope.create(reflectPadded(y, from, to));
         }
-        checkLength(y);
-        NativeFloats.Writable signal = NativeFloats.create(scope, to - from);
+        NativeFloats.Writable signal = NativeFloats.create(scope, to - from); // freed with scope if y is refused
         reflectPadInto(y, from, to, signal.data());
         return signal.array();
     }
 
-    private void checkLength(float[] y) {
+    /** Writes padded samples {@code [from, to)} to {@code out}, {@code to − from} floats. */
+    private void reflectPadInto(float[] y, long from, long to, MemorySegment out) {
         if (y.length < minSamples()) {
             throw new IllegalArgumentException(
                     "need at least " + minSamples() + " samples for the reflect pad of " + pad + ", got " + y.length);
         }
-    }
-
-    /** Writes padded samples {@code [from, to)} to {@code out}, {@code to − from} floats. */
-    private void reflectPadInto(float[] y, long from, long to, MemorySegment out) {
-        checkLength(y);
         int n = y.length;
         int length = Math.toIntExact(to - from);
         // the part inside y is one bulk copy; only the mirrored edges go sample by sample

@@ -5,6 +5,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ final class TorchCShim {
 
     /** The downcall for {@code symbol}, or empty where the loaded libtorch does not export it. */
     @SuppressWarnings("restricted") // native access: every launcher passes --enable-native-access=ALL-UNNAMED
-    static Optional<java.lang.invoke.MethodHandle> link(String symbol, FunctionDescriptor signature) {
+    static Optional<MethodHandle> link(String symbol, FunctionDescriptor signature) {
         Optional<MemorySegment> address = LIBTORCH.flatMap(l -> l.find(symbol));
         return address.map(a -> Linker.nativeLinker().downcallHandle(a, signature));
     }

@@ -74,9 +74,9 @@ public final class WorkerRuntime implements AutoCloseable {
      * @throws InvalidConfigException when {@code TIMBRE_DLQ_URL} is missing (poison messages need somewhere to go)
      */
     public static WorkerRuntime create(TimbreConfig config, String service) {
-        requireDlq(config); // before a model load is started for nothing
-        return create(config, service, ToneColorExtractor.loadInBackground(config.converterDir(), config.limits()),
-                true);
+        String dlqUrl = requireDlq(config); // before a model load is started for nothing
+        return create(config, service, dlqUrl,
+                ToneColorExtractor.loadInBackground(config.converterDir(), config.limits()), true);
     }
 
     /**
@@ -87,7 +87,7 @@ public final class WorkerRuntime implements AutoCloseable {
      */
     public static WorkerRuntime create(TimbreConfig config, String service,
                                        CompletableFuture<ToneColorExtractor> sharedExtractor) {
-        return create(config, service, sharedExtractor, false);
+        return create(config, service, requireDlq(config), sharedExtractor, false);
     }
 
     private static String requireDlq(TimbreConfig config) {
@@ -96,19 +96,13 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     /**
+     * @param dlqUrl    the checked {@code TIMBRE_DLQ_URL}
      * @param model     the extractor, perhaps still loading on its own thread (its engine start and weights
      *                  overlap the pool and clients here)
      * @param ownsModel close the extractor with the runtime, or when start-up fails
      */
-    private static WorkerRuntime create(TimbreConfig config, String service,
+    private static WorkerRuntime create(TimbreConfig config, String service, String dlqUrl,
                                         CompletableFuture<ToneColorExtractor> model, boolean ownsModel) {
-        String dlqUrl;
-        try {
-            dlqUrl = requireDlq(config);
-        } catch (RuntimeException e) {
-            closeWhenLoaded(model, ownsModel);
-            throw e;
-        }
         log.atInfo().addKeyValue("config", config.toString()).log("worker starting");
         long start = System.nanoTime();
         Deque<AutoCloseable> owned = new ArrayDeque<>();

@@ -2,6 +2,7 @@ package dev.timbre.tone;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +20,12 @@ class FusedConvReluTest {
 
     private final FusedConvRelu fused = new FusedConvRelu(STRIDE, PADDING, DILATION);
 
+    /** DJL's conv, then DJL's ReLU as a second op: what the fused op must equal. */
+    private static NDArray convThenRelu(NDArray input, NDArray weight, NDArray bias) {
+        return Activation.relu(Conv2d.conv2d(input, weight, bias, new Shape(STRIDE), new Shape(PADDING),
+                new Shape(DILATION)).singletonOrThrow());
+    }
+
     @Test
     void theBundledLibtorchHasTheShimAndItMatchesConvThenRelu() {
         try (NDManager m = TorchEngine.newManager()) {
@@ -32,13 +39,12 @@ class FusedConvReluTest {
                     "aoti_torch_cpu_mkldnn__convolution_pointwise linked");
 
             for (NDArray weight : new NDArray[] {plain, channelsLast}) {
-                NDArray expected = Activation.relu(Conv2d.conv2d(input, weight, bias, new Shape(STRIDE),
-                        new Shape(PADDING), new Shape(DILATION)).singletonOrThrow());
+                NDArray expected = convThenRelu(input, weight, bias);
                 NDArray actual = fused.apply(input, weight, bias);
                 assertEquals(expected.getShape(), actual.getShape());
                 // values up to about 20 here, where a float ulp is 2e-6: the same sums, perhaps in another order
                 assertArrayEquals(expected.toFloatArray(), actual.toFloatArray(), 1e-4f);
-                assertTrue(actual.lt(0).any().getBoolean() == false, "ReLU applied");
+                assertFalse(actual.lt(0).any().getBoolean(), "ReLU applied");
                 assertTrue(actual.eq(0).any().getBoolean(), "some outputs clipped at 0");
             }
         }
@@ -51,8 +57,7 @@ class FusedConvReluTest {
             NDArray input = m.randomNormal(new Shape(1, 1, 50, 513));
             NDArray weight = m.randomNormal(new Shape(32, 1, 3, 3));
             NDArray bias = m.randomNormal(new Shape(32));
-            NDArray expected = Activation.relu(Conv2d.conv2d(input, weight, bias, new Shape(STRIDE),
-                    new Shape(PADDING), new Shape(DILATION)).singletonOrThrow());
+            NDArray expected = convThenRelu(input, weight, bias);
             assertArrayEquals(expected.toFloatArray(), fused.apply(input, weight, bias).toFloatArray(), 1e-4f);
         }
     }

@@ -5,9 +5,9 @@ import dev.timbre.job.PermanentJobException;
 import dev.timbre.job.TransientJobException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -178,21 +178,34 @@ public final class S3AudioSource implements AudioSource, AutoCloseable {
 
     private byte[] readBounded(ResponseInputStream<GetObjectResponse> body, long expectedSize, String location)
             throws IOException {
-        // the length is the server's word: a sizing hint only, never trusted below zero or above the limit
-        ByteArrayOutputStream out =
-                new ByteArrayOutputStream((int) Math.max(0, Math.min(expectedSize, maxBytes)) + 1);
+        // The length is the server's word: a sizing hint only, never trusted below zero or above the limit. With
+        // a right length the body is read straight into an array of its size: no growing buffer and no copy of
+        // it at the end (a copy of the whole object, and twice its size in heap while it is made)
+        int hint = (int) Math.max(0, Math.min(expectedSize, maxBytes));
+        byte[] sized = new byte[hint];
+        int filled = body.readNBytes(sized, 0, hint);
+        if (filled < hint) {
+            return Arrays.copyOf(sized, filled); // a body shorter than its length: what came is what there is
+        }
+        int next = body.read();
+        if (next == -1) {
+            return sized;
+        }
+        // A missing or short length: the rest is read until the end or the limit
+        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(hint * 2, 64 * 1024));
+        out.write(sized, 0, hint);
+        out.write(next);
         byte[] buffer = new byte[64 * 1024];
-        long total = 0;
-        InputStream in = body;
-        for (int n; (n = in.read(buffer)) != -1; ) {
+        long total = hint + 1L;
+        for (int n = 0; total <= maxBytes && (n = body.read(buffer)) != -1; ) {
             total += n;
-            if (total > maxBytes) {
-                // Stop the transfer instead of draining the rest of a huge object over the connection
-                body.abort();
-                throw new PermanentJobException("audio object " + location + " is over the limit of " + maxBytes
-                        + " bytes");
-            }
             out.write(buffer, 0, n);
+        }
+        if (total > maxBytes) {
+            // Stop the transfer instead of draining the rest of a huge object over the connection
+            body.abort();
+            throw new PermanentJobException("audio object " + location + " is over the limit of " + maxBytes
+                    + " bytes");
         }
         return out.toByteArray();
     }

@@ -117,6 +117,22 @@ class S3AudioSourceTest {
         }
 
         @Test
+        void aLengthShorterThanTheBodyStillReadsTheWholeBody() {
+            // the body is read into an array of the stated length first; the rest must follow it
+            try (S3Client client = recordingClient(s3.endpoint(), new CopyOnWriteArrayList<>(), 10L)) {
+                assertArrayEquals(AUDIO, source(client, 1_000_000).fetch(null, "voices/v1/take 1.wav"));
+            }
+        }
+
+        @Test
+        void aLengthLongerThanTheBodyReadsOnlyTheBody() {
+            try (S3Client client = recordingClient(s3.endpoint(), new CopyOnWriteArrayList<>(),
+                    (long) AUDIO.length + 1000)) {
+                assertArrayEquals(AUDIO, source(client, 1_000_000).fetch(null, "voices/v1/take 1.wav"));
+            }
+        }
+
+        @Test
         void readsFromAnotherAllowedBucket() {
             try (S3Client client = s3.newClient()) {
                 assertArrayEquals(AUDIO, source(client, 1_000_000).fetch(OTHER_BUCKET, "a.wav"));

@@ -4,7 +4,7 @@
 # clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz and 10 s at 44.1 kHz. Writes the jobcost
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
-#   bench/jobcost.sh            # JOBS=100 WARMUP=1000 (about 5 minutes)
+#   bench/jobcost.sh            # JOBS=100 WARMUP=1000, then rounds until the JIT is quiet (about 5 minutes)
 #   WORKER_FLAGS="-XX:StartFlightRecording=filename=/tmp/worker.jfr" bench/jobcost.sh   # profile the worker
 #   CLIPS="10 s, 22.05 kHz" bench/jobcost.sh   # only these clips (labels as in the table, ; between them)
 set -euo pipefail

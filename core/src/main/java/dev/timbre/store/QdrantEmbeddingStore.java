@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * (keyword index; searches filter on it, and a point without it, written before modes existed, is extract-se).
  *
  * <p>Every call carries a gRPC deadline. Upserts wait for the write to be applied ({@code wait=true}); any
- * result but {@code Completed} is an error. Failures are classified once, here: {@code UNAVAILABLE},
+ * result but {@code Completed} is an error. Upserts of several threads at the same moment share one call
+ * ({@link GroupCommit}). Failures are classified once, here: {@code UNAVAILABLE},
  * {@code DEADLINE_EXCEEDED}, {@code RESOURCE_EXHAUSTED}, {@code ABORTED}, {@code INTERNAL}, {@code UNKNOWN} and
  * {@code CANCELLED} (and local timeouts or interrupts) are {@link TransientJobException}; other statuses
  * ({@code INVALID_ARGUMENT}, {@code UNAUTHENTICATED}, {@code NOT_FOUND}, ...) mean a misconfiguration and are
@@ -85,6 +86,8 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
     private static final Set<Status.Code> TRANSIENT_CODES = Set.of(Status.Code.UNAVAILABLE,
             Status.Code.DEADLINE_EXCEEDED, Status.Code.RESOURCE_EXHAUSTED, Status.Code.ABORTED, Status.Code.INTERNAL,
             Status.Code.UNKNOWN, Status.Code.CANCELLED);
+    /** A point is about 1.3 KB on the wire (256 floats and the payload): 64 keep a call well under 100 KB. */
+    static final int MAX_POINTS_PER_UPSERT = 64;
     // Beyond the gRPC deadline, so that the server's DEADLINE_EXCEEDED normally arrives first
     private static final Duration LOCAL_WAIT_SLACK = Duration.ofSeconds(1);
 
@@ -94,6 +97,8 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
     private final String collection;
     private final int dimension;
     private final Duration callTimeout;
+    private final GroupCommit<PointStruct> upserts =
+            new GroupCommit<>(this::upsertNow, QdrantEmbeddingStore::timedOut, MAX_POINTS_PER_UPSERT);
 
     /**
      * @param client      the client to use; closed by {@link #close()}
@@ -179,10 +184,16 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
         }
     }
 
+    /**
+     * Writes the point, in one call with the points other threads write at the same moment ({@link GroupCommit}):
+     * a Lambda batch's or the ECS pool's jobs that reach this step together cost Qdrant one write, not one each.
+     * Still one outcome per job: it returns once its own point is applied, and a group the server refuses is
+     * written again point by point.
+     */
     @Override
     public void upsert(StoredEmbedding embedding) {
         requireDimension(embedding.vector());
-        PointStruct point = PointStruct.newBuilder()
+        upserts.write(PointStruct.newBuilder()
                 .setId(PointIdFactory.id(embedding.jobId()))
                 .setVectors(Vectors.newBuilder().setVector(Vector.newBuilder().setDense(dense(embedding.vector()))))
                 .putAllPayload(Map.of(
@@ -192,12 +203,18 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
                         PROCESSED_AT, ValueFactory.value(embedding.processedAt().toString()),
                         DURATION_S, ValueFactory.value(embedding.durationSeconds()),
                         SE_MODE, ValueFactory.value(embedding.seMode().id())))
-                .build();
-        String action = "writing point " + embedding.jobId() + " to " + collection;
+                .build());
+    }
+
+    /** One upsert call for {@code points}, waiting until they are applied. */
+    private void upsertNow(List<PointStruct> points) {
+        String action = points.size() == 1
+                ? "writing point " + points.get(0).getId().getUuid() + " to " + collection
+                : "writing " + points.size() + " points to " + collection;
         UpdateResult result = await(action, client.upsertAsync(UpsertPoints.newBuilder()
                 .setCollectionName(collection)
                 .setWait(true) // the job may only be COMPLETED once the point is really stored
-                .addPoints(point)
+                .addAllPoints(points)
                 .build(), callTimeout));
         if (result.getStatus() != UpdateStatus.Completed) {
             // WaitTimeout or ClockRejected: the server did not confirm the write; the redelivery will repeat it
@@ -286,6 +303,16 @@ public final class QdrantEmbeddingStore implements EmbeddingStore {
     @Override
     public void close() {
         client.close();
+    }
+
+    /**
+     * A call that hit its deadline: a grouped upsert that timed out is every point's failure, since writing them
+     * again one by one would only wait out the deadline once per point.
+     */
+    static boolean timedOut(RuntimeException e) {
+        return e.getCause() instanceof TimeoutException
+                || e.getCause() instanceof StatusRuntimeException s
+                && s.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED;
     }
 
     private void requireDimension(float[] vector) {

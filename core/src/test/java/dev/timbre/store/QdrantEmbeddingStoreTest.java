@@ -2,6 +2,7 @@ package dev.timbre.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,11 +15,16 @@ import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Points.UpdateStatus;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,6 +174,120 @@ class QdrantEmbeddingStoreTest extends EmbeddingStoreContractTest {
 
             assertTrue(qdrant.point(collectionName(), fine).isPresent());
             assertTrue(qdrant.point(collectionName(), doomed).isEmpty());
+        }
+
+        @Test
+        void pointsWrittenAtTheSameMomentGoOutInFewerCallsAndARefusedOneFailsAlone() throws Exception {
+            // given: a slow server, so that the jobs after the first arrive while its write is in flight
+            qdrant.delayUpserts(Duration.ofMillis(300));
+            UUID doomed = UUID.randomUUID();
+            qdrant.failUpsertsFor(doomed, Status.UNAVAILABLE);
+            List<UUID> fine = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                fine.add(UUID.randomUUID());
+            }
+            List<UUID> all = new ArrayList<>(fine);
+            all.add(3, doomed);
+            int callsBefore = qdrant.upsertCalls();
+            Map<UUID, Throwable> failures = new ConcurrentHashMap<>();
+            CountDownLatch go = new CountDownLatch(1);
+
+            // when: eight worker threads store their job's point together
+            List<Thread> workers = new ArrayList<>();
+            for (UUID id : all) {
+                workers.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                        store.upsert(embedding(id, "v", axis(0)));
+                    } catch (InterruptedException | RuntimeException e) {
+                        failures.put(id, e);
+                    }
+                }));
+            }
+            go.countDown();
+            for (Thread worker : workers) {
+                worker.join(20_000);
+            }
+
+            // then: each job has its own outcome, and the server saw fewer writes than points
+            assertEquals(Set.of(doomed), failures.keySet(), failures.toString());
+            assertInstanceOf(TransientJobException.class, failures.get(doomed));
+            for (UUID id : fine) {
+                assertTrue(qdrant.point(collectionName(), id).isPresent(), id + " stored");
+            }
+            assertTrue(qdrant.point(collectionName(), doomed).isEmpty());
+            int calls = qdrant.upsertCalls() - callsBefore;
+            // a group holding the refused point fails and is written again point by point: even then, under the
+            // one call per point (and 8 + its group's size) the store would make without grouping or after it
+            assertTrue(calls < all.size() + 8, "upsert calls: " + calls);
+        }
+
+        @Test
+        void pointsWrittenTogetherWithoutFaultsTakeFewerCallsThanPoints() throws Exception {
+            qdrant.delayUpserts(Duration.ofMillis(300));
+            List<UUID> ids = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                ids.add(UUID.randomUUID());
+            }
+            int callsBefore = qdrant.upsertCalls();
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> workers = new ArrayList<>();
+            for (UUID id : ids) {
+                workers.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    store.upsert(embedding(id, "v", axis(1)));
+                }));
+            }
+            go.countDown();
+            for (Thread worker : workers) {
+                worker.join(20_000);
+            }
+
+            assertEquals(Set.copyOf(ids), ids.stream().filter(id -> qdrant.point(collectionName(), id).isPresent())
+                    .collect(Collectors.toSet()));
+            int calls = qdrant.upsertCalls() - callsBefore;
+            // the first alone, then the seven that arrived during its 300 ms in one or two more
+            assertTrue(calls <= 3, "upsert calls for 8 points written together: " + calls);
+        }
+
+        @Test
+        void aGroupedWriteThatTimesOutFailsEveryPointWithoutWritingThemAgain() throws Exception {
+            qdrant.delayUpserts(Duration.ofSeconds(2));
+            try (EmbeddingStore impatient = new QdrantEmbeddingStore(qdrant.newClient(), collectionName(),
+                    DIMENSION, Duration.ofMillis(300))) {
+                int callsBefore = qdrant.upsertCalls();
+                Map<Integer, Throwable> failures = new ConcurrentHashMap<>();
+                CountDownLatch go = new CountDownLatch(1);
+                List<Thread> workers = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    int worker = i;
+                    workers.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            go.await();
+                            impatient.upsert(embedding(UUID.randomUUID(), "v", axis(0)));
+                        } catch (InterruptedException | RuntimeException e) {
+                            failures.put(worker, e);
+                        }
+                    }));
+                }
+                go.countDown();
+                for (Thread worker : workers) {
+                    worker.join(20_000);
+                }
+
+                assertEquals(4, failures.size(), "every job failed: " + failures);
+                failures.values().forEach(e -> {
+                    assertInstanceOf(TransientJobException.class, e);
+                    assertTrue(e.getMessage().contains("DEADLINE_EXCEEDED"), e.getMessage());
+                });
+                // the first point alone, the three that waited for it together: no point is retried alone
+                assertTrue(qdrant.upsertCalls() - callsBefore <= 2, "upsert calls: "
+                        + (qdrant.upsertCalls() - callsBefore));
+            }
         }
 
         @Test

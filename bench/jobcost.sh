@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cost per job, the worker alone: the ECS worker in its own JVM (1 thread, extract-se, Postgres store), S3Proxy and
-# ElasticMQ in another, Postgres as a server; the worker's process CPU per job vs the extraction's CPU for the same
-# clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz and 10 s at 44.1 kHz. Writes the jobcost
+# ElasticMQ (and the Qdrant double) in another, Postgres as a server; the worker's process CPU per job vs the
+# extraction's CPU for the same clip, and the worker's per-stage times, for 3/10/30 s clips at 22.05 kHz, 10 s at
+# 44.1 kHz, and 10 s with the Qdrant store (a second worker). Writes the jobcost
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
 #   bench/jobcost.sh            # JOBS=100 WARMUP=1000, then rounds until the JIT is quiet (about 5 minutes)

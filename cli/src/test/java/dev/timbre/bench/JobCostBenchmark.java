@@ -45,8 +45,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
- * What a job costs the worker alone: the ECS worker ({@code EcsWorkerMain}, one thread, extract-se, Postgres store)
- * in its own JVM, the emulators (S3Proxy, ElasticMQ: {@link EmulatorsMain}) in another, Postgres as a server; this
+ * What a job costs the worker alone: the ECS worker ({@code EcsWorkerMain}, one thread, extract-se, Postgres store;
+ * a second worker for the Qdrant store's row) in its own JVM, the emulators (S3Proxy, ElasticMQ and the Qdrant
+ * double: {@link EmulatorsMain}) in another, Postgres as a server; this
  * JVM only submits. The worker's CPU per job is read from {@code /proc/<pid>/stat} (user + system) around a run of
  * jobs after a warm-up, and set against the extraction's CPU for the same clip ({@code ToneColorExtractor.extract},
  * the calling thread's CPU, in this JVM, between the worker runs). The per-stage table is the worker's own job log
@@ -77,7 +78,11 @@ public final class JobCostBenchmark {
     private static final List<String> THREAD_ORDER = List.of("job thread", "SQS poller", "JIT compilers", "GC and VM",
             "other threads");
 
-    private record Clip(String label, double seconds, int sampleRate) {
+    /** A clip, and whether its jobs write to the Qdrant store (else the Postgres one). */
+    private record Clip(String label, double seconds, int sampleRate, boolean qdrant) {
+        Clip(String label, double seconds, int sampleRate) {
+            this(label, seconds, sampleRate, false);
+        }
     }
 
     private record Row(Clip clip, int warmupJobs, double workerMs, double extractionMs, Map<String, Double> stages,
@@ -94,7 +99,8 @@ public final class JobCostBenchmark {
         int warmup = Integer.parseInt(options.getOrDefault("warmup", "1000"));
         String command = options.getOrDefault("command", "bench/jobcost.sh");
         List<Clip> clips = List.of(new Clip("3 s, 22.05 kHz", 3, 22050), new Clip("10 s, 22.05 kHz", 10, 22050),
-                new Clip("30 s, 22.05 kHz", 30, 22050), new Clip("10 s, 44.1 kHz", 10, 44100));
+                new Clip("30 s, 22.05 kHz", 30, 22050), new Clip("10 s, 44.1 kHz", 10, 44100),
+                new Clip("10 s, 22.05 kHz, Qdrant store", 10, 22050, true));
         if (options.containsKey("clips")) { // e.g. --clips "10 s, 22.05 kHz" while profiling
             List<String> wanted = List.of(options.get("clips").split(";"));
             clips = clips.stream().filter(c -> wanted.contains(c.label())).toList();
@@ -117,35 +123,32 @@ public final class JobCostBenchmark {
             env.put("MALLOC_MMAP_THRESHOLD_", "67108864"); // the images' and the launcher's malloc settings
             env.put("MALLOC_TRIM_THRESHOLD_", "268435456");
             env.put("MALLOC_TOP_PAD_", "67108864");
-            Path workerLog = work.resolve("worker.log");
+            String qdrantUrl = env.remove("QDRANT_URL");
             List<String> flags = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseSerialGC"));
             // e.g. a JFR recording of the worker: --worker-flags "-XX:StartFlightRecording=filename=w.jfr"
             if (options.containsKey("worker-flags")) {
                 flags.addAll(List.of(options.get("worker-flags").split(" ")));
             }
-            Process worker = WorkerProcess.start(env, workerLog, 60, flags.toArray(String[]::new));
-            try (S3Client s3 = s3(env); SqsClient sqs = sqs(env)) {
-                JobStore store = new PostgresJobStore(db.dataSource());
-                for (Clip clip : clips) {
-                    byte[] audio = WavWriter.pcm16(new VoiceSynth(clip.sampleRate())
-                            .synthesize(VoiceSpec.demoVoices()[1], clip.seconds(), 7), clip.sampleRate());
-                    long warmupCpu0 = processCpuMs(worker.pid());
-                    submitAndWait(db, store, s3, sqs, env, audio, warmup, worker);
-                    double warmupMsPerJob = (processCpuMs(worker.pid()) - warmupCpu0) / (double) warmup;
-                    int warmupJobs = warmup + settle(db, store, s3, sqs, env, audio, worker, warmupMsPerJob);
-                    Map<String, Long> threads0 = threadCpuMs(worker.pid());
-                    long cpu0 = processCpuMs(worker.pid());
-                    Set<String> ids = submitAndWait(db, store, s3, sqs, env, audio, jobs, worker);
-                    double workerMs = (processCpuMs(worker.pid()) - cpu0) / (double) jobs;
-                    Map<String, Double> threads = perJob(threads0, threadCpuMs(worker.pid()), jobs);
-                    double extractionMs = extractionCpuMs(extractor, audio, jobs);
-                    rows.add(new Row(clip, warmupJobs, workerMs, extractionMs, stageMedians(workerLog, ids), threads));
-                    System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms, by thread %s%n",
-                            clip.label(), workerMs, extractionMs, threads);
+            // one worker per store, each with its own warm-up: the Postgres clips, then the Qdrant ones
+            for (boolean qdrant : List.of(false, true)) {
+                List<Clip> storeClips = clips.stream().filter(c -> c.qdrant() == qdrant).toList();
+                if (storeClips.isEmpty()) {
+                    continue;
                 }
-            } finally {
-                worker.destroy();
-                worker.waitFor(30, TimeUnit.SECONDS);
+                Map<String, String> workerEnv = new HashMap<>(env);
+                if (qdrant) {
+                    workerEnv.put("TIMBRE_QDRANT_URL", qdrantUrl);
+                }
+                Path workerLog = work.resolve(qdrant ? "worker-qdrant.log" : "worker.log");
+                Process worker = WorkerProcess.start(workerEnv, workerLog, 60, flags.toArray(String[]::new));
+                try {
+                    for (Clip clip : storeClips) {
+                        rows.add(measure(clip, db, env, worker, workerLog, extractor, warmup, jobs));
+                    }
+                } finally {
+                    worker.destroy();
+                    worker.waitFor(30, TimeUnit.SECONDS);
+                }
             }
         } finally {
             emulators.process().getOutputStream().close();
@@ -155,6 +158,29 @@ public final class JobCostBenchmark {
         System.out.println(section);
         if (options.containsKey("docs")) {
             BenchDocs.writeSection(Path.of(options.get("docs")), NAME, section, false);
+        }
+    }
+
+    /** Warms the worker up on the clip, then measures {@code jobs} more jobs and the extraction of the same clip. */
+    private static Row measure(Clip clip, TestDatabase db, Map<String, String> env, Process worker, Path workerLog,
+                               ToneColorExtractor extractor, int warmup, int jobs) throws Exception {
+        try (S3Client s3 = s3(env); SqsClient sqs = sqs(env)) {
+            JobStore store = new PostgresJobStore(db.dataSource());
+            byte[] audio = WavWriter.pcm16(new VoiceSynth(clip.sampleRate())
+                    .synthesize(VoiceSpec.demoVoices()[1], clip.seconds(), 7), clip.sampleRate());
+            long warmupCpu0 = processCpuMs(worker.pid());
+            submitAndWait(db, store, s3, sqs, env, audio, warmup, worker);
+            double warmupMsPerJob = (processCpuMs(worker.pid()) - warmupCpu0) / (double) warmup;
+            int warmupJobs = warmup + settle(db, store, s3, sqs, env, audio, worker, warmupMsPerJob);
+            Map<String, Long> threads0 = threadCpuMs(worker.pid());
+            long cpu0 = processCpuMs(worker.pid());
+            Set<String> ids = submitAndWait(db, store, s3, sqs, env, audio, jobs, worker);
+            double workerMs = (processCpuMs(worker.pid()) - cpu0) / (double) jobs;
+            Map<String, Double> threads = perJob(threads0, threadCpuMs(worker.pid()), jobs);
+            double extractionMs = extractionCpuMs(extractor, audio, jobs);
+            System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms, by thread %s%n", clip.label(),
+                    workerMs, extractionMs, threads);
+            return new Row(clip, warmupJobs, workerMs, extractionMs, stageMedians(workerLog, ids), threads);
         }
     }
 
@@ -345,8 +371,10 @@ public final class JobCostBenchmark {
         b.append(BenchDocs.begin(NAME)).append('\n');
         b.append("## Cost per job: the worker alone\n\n");
         b.append(BenchDocs.f("The ECS worker (`EcsWorkerMain`, 1 thread, extract-se, Postgres store, the images' JVM "
-                + "and malloc settings) in its own JVM; S3Proxy and ElasticMQ in another (`EmulatorsMain`); Postgres "
-                + "as a server; the benchmark JVM only submits. Per clip: %d warm-up jobs, then %d jobs submitted "
+                + "and malloc settings) in its own JVM; S3Proxy, ElasticMQ and, for the *Qdrant store* row, the Qdrant "
+                + "double (`FakeQdrant`: Qdrant's gRPC protocol on a TCP port, so the worker runs the real Qdrant "
+                + "client; a second worker, warmed up on its own) in another (`EmulatorsMain`); Postgres as a server; "
+                + "the benchmark JVM only submits. Per clip: %d warm-up jobs, then %d jobs submitted "
                 + "together (the worker takes them in batches of up to 10, as SQS hands them out); *warm-up jobs* is that fixed "
                 + "warm-up plus further rounds (each about %d s of the worker's CPU, at most %d) until the JIT "
                 + "compilers' share of a round's CPU is at most %.0f %%, the steady state of a worker that lives for "
@@ -393,14 +421,16 @@ public final class JobCostBenchmark {
         }
         b.append('\n');
         // the goal is the 10 s clip's; a run narrowed with --clips to other clips reports its tables only
-        rows.stream().filter(r -> r.clip().seconds() == 10 && r.clip().sampleRate() == 22050).findFirst()
+        rows.stream().filter(r -> r.clip().seconds() == 10 && r.clip().sampleRate() == 22050 && !r.clip().qdrant())
+                .findFirst()
                 .ifPresent(ten -> b.append(goalLine(ten)));
         b.append('\n');
         b.append(BenchDocs.f("- Machine: %d CPUs (%s), Java %s; load average %s before, %s after; %s%n",
                 Runtime.getRuntime().availableProcessors(), BenchmarkReport.cpuModel(),
                 System.getProperty("java.version"), loadBefore, BenchDocs.loadAverage(), started));
-        b.append("- Not measured here: the Qdrant store (no Qdrant server can run on this machine; its in-process "
-                + "double would run in the worker's JVM and be counted as the worker's CPU).\n");
+        b.append("- The Qdrant store's row measures the worker's side of it (the client, protobuf, gRPC over TCP) "
+                + "against a double, not a Qdrant server: none can run on this machine. The double answers in its own "
+                + "process, so none of its CPU is the worker's.\n");
         b.append("- Command: `").append(command).append("`\n");
         b.append(BenchDocs.end(NAME)).append('\n');
         return b.toString();

@@ -5,14 +5,14 @@
 # 44.1 kHz, and 10 s with the Qdrant store (a second worker). Writes the jobcost
 # section of docs/benchmarks.md and prints it. Needs Postgres on 127.0.0.1:5432 (user postgres, trust).
 #
-#   bench/jobcost.sh            # JOBS=100 WARMUP=1000, then rounds until the JIT is quiet (about 5 minutes)
+#   bench/jobcost.sh            # JOBS=300 WARMUP=1000, then rounds until the JIT is quiet (about 8 minutes)
 #   WORKER_FLAGS="-XX:StartFlightRecording=filename=/tmp/worker.jfr" bench/jobcost.sh   # profile the worker
 #   CLIPS="10 s, 22.05 kHz" bench/jobcost.sh   # only these clips (labels as in the table, ; between them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR="${TIMBRE_BUILD_DIR:-target-bench-jobcost}"
-JOBS="${JOBS:-100}"
+JOBS="${JOBS:-300}"
 WARMUP="${WARMUP:-1000}"
 
 # shellcheck source=bench/lib.sh

@@ -1,9 +1,9 @@
 package dev.timbre.bench;
 
-import dev.timbre.testing.FakeQdrant;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.timbre.local.EmbeddedS3;
 import dev.timbre.local.EmbeddedSqs;
+import dev.timbre.testing.FakeQdrant;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

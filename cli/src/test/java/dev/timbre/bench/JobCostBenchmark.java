@@ -65,7 +65,7 @@ public final class JobCostBenchmark {
     private static final double SETTLED_JIT_SHARE = 0.02;
     /** Each settling round is about this much worker CPU, so a round is long enough for /proc's 10 ms ticks. */
     private static final long SETTLE_ROUND_CPU_MS = 4_000;
-    private static final int MAX_SETTLE_ROUNDS = 15;
+    private static final int MAX_SETTLE_ROUNDS = 30;
     private static final String JIT_THREADS = "C CompilerThre";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> STAGES = List.of("pickup", "fetch", "extract", "store", "complete");
@@ -95,7 +95,7 @@ public final class JobCostBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> options = BenchDocs.parse(args);
         Path converter = Path.of(options.getOrDefault("converter", "infra/model/fixtures/converter")).toAbsolutePath();
-        int jobs = Integer.parseInt(options.getOrDefault("jobs", "100"));
+        int jobs = Integer.parseInt(options.getOrDefault("jobs", "300"));
         int warmup = Integer.parseInt(options.getOrDefault("warmup", "1000"));
         String command = options.getOrDefault("command", "bench/jobcost.sh");
         List<Clip> clips = List.of(new Clip("3 s, 22.05 kHz", 3, 22050), new Clip("10 s, 22.05 kHz", 10, 22050),

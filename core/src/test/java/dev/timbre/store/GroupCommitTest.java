@@ -70,16 +70,7 @@ class GroupCommitTest {
 
     @Test
     void callersArrivingDuringAWriteGoOutTogetherInTheNextOne() throws Exception {
-        GroupCommit<String> commit = new GroupCommit<>(this::store, GroupCommitTest::timedOut, 8);
-        startWriter(commit, "a");
-        await(firstWriteStarted);
-        for (String item : List.of("b", "c", "d")) {
-            startWriter(commit, item);
-        }
-        awaitAllWaiting();
-
-        firstWriteMayReturn.countDown();
-        joinAll();
+        writeWhileTheFirstIsInFlight(8, List.of("b", "c", "d"));
 
         assertEquals(2, calls.size(), calls.toString());
         assertEquals(Set.of("b", "c", "d"), new HashSet<>(calls.get(1)));
@@ -89,16 +80,7 @@ class GroupCommitTest {
 
     @Test
     void aGroupIsAtMostMaxGroupItems() throws Exception {
-        GroupCommit<String> commit = new GroupCommit<>(this::store, GroupCommitTest::timedOut, 2);
-        startWriter(commit, "a");
-        await(firstWriteStarted);
-        for (String item : List.of("b", "c", "d")) {
-            startWriter(commit, item);
-        }
-        awaitAllWaiting();
-
-        firstWriteMayReturn.countDown();
-        joinAll();
+        writeWhileTheFirstIsInFlight(2, List.of("b", "c", "d"));
 
         assertEquals(3, calls.size(), calls.toString());
         calls.forEach(call -> assertTrue(call.size() <= 2, calls.toString()));
@@ -107,16 +89,7 @@ class GroupCommitTest {
 
     @Test
     void aRefusedGroupIsWrittenAgainItemByItemSoOnlyTheBadItemFails() throws Exception {
-        GroupCommit<String> commit = new GroupCommit<>(this::store, GroupCommitTest::timedOut, 8);
-        startWriter(commit, "a");
-        await(firstWriteStarted);
-        for (String item : List.of("b", "bad", "d")) {
-            startWriter(commit, item);
-        }
-        awaitAllWaiting();
-
-        firstWriteMayReturn.countDown();
-        joinAll();
+        writeWhileTheFirstIsInFlight(8, List.of("b", "bad", "d"));
 
         assertEquals(Set.of("a", "b", "d"), applied);
         assertInstanceOf(IllegalStateException.class, outcomes.get("bad"));
@@ -131,16 +104,7 @@ class GroupCommitTest {
 
     @Test
     void aFailureTheGroupSharesFailsEveryMemberWithoutWritingThemAgain() throws Exception {
-        GroupCommit<String> commit = new GroupCommit<>(this::store, GroupCommitTest::timedOut, 8);
-        startWriter(commit, "a");
-        await(firstWriteStarted);
-        for (String item : List.of("b", "slow", "d")) {
-            startWriter(commit, item);
-        }
-        awaitAllWaiting();
-
-        firstWriteMayReturn.countDown();
-        joinAll();
+        writeWhileTheFirstIsInFlight(8, List.of("b", "slow", "d"));
 
         assertEquals(Set.of("a"), applied);
         for (String member : List.of("b", "slow", "d")) {
@@ -177,6 +141,23 @@ class GroupCommitTest {
         assertInstanceOf(TransientJobException.class, outcomes.get("b"));
         assertFalse(applied.contains("b"));
         assertEquals(List.of(List.of("a")), calls);
+    }
+
+    /**
+     * "a" writes alone and is held in flight until {@code others}, written from their own threads, all wait for it;
+     * then it returns, and every writer has finished when this does.
+     */
+    private void writeWhileTheFirstIsInFlight(int maxGroup, List<String> others) throws InterruptedException {
+        GroupCommit<String> commit = new GroupCommit<>(this::store, GroupCommitTest::timedOut, maxGroup);
+        startWriter(commit, "a");
+        await(firstWriteStarted);
+        for (String item : others) {
+            startWriter(commit, item);
+        }
+        awaitAllWaiting();
+
+        firstWriteMayReturn.countDown();
+        joinAll();
     }
 
     private static boolean timedOut(RuntimeException e) {

@@ -122,7 +122,7 @@ final class Spectrogram {
         signal.close();
         NDArray complex = stft.transpose();
         stft.close(); // a view (complex) keeps the storage: closing a handle only drops a reference
-        NDArray reIm = complex.real(); // view_as_real: [T, bins, 2]
+        NDArray reIm = RealView.of(complex); // [T, bins, 2], contiguous: the time-major buffer itself
         complex.close();
         // NDIndex is mutable (addIndices), so each call builds its own rather than sharing one across threads
         NDArray re = reIm.get(new NDIndex(":, :, 0"));

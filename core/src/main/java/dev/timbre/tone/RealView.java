@@ -1,5 +1,6 @@
 package dev.timbre.tone;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -17,7 +18,7 @@ import java.util.stream.Stream;
  *
  * <p>Why: DJL's {@code real()} calls {@code view_as_real_copy}, which copies the whole STFT (0.27 ms of a 10 s
  * clip's extraction, about 2 %) into the very layout the view already has. Where the loaded libtorch exports
- * neither symbol, or the array is not a PyTorch one, DJL's copy runs: the values are the same either way.
+ * neither symbol, or the array is not a PyTorch CPU one, DJL's copy runs: the values are the same either way.
  *
  * <p>Thread-safe.
  */
@@ -33,7 +34,9 @@ final class RealView {
      * memory, and libtorch keeps that alive for as long as either is open).
      */
     static NDArray of(NDArray complex) {
-        if (Shim.VIEW_AS_REAL == null || !(complex instanceof PtNDArray array)) {
+        // the generated op is the CPU one: a GPU array (the ECS GPU image) takes DJL's copy
+        if (Shim.VIEW_AS_REAL == null || !(complex instanceof PtNDArray array)
+                || !Device.Type.CPU.equals(complex.getDevice().getDeviceType())) {
             return complex.real();
         }
         try (Arena call = Arena.ofConfined()) {

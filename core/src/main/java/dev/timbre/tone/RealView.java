@@ -16,9 +16,10 @@ import java.util.stream.Stream;
  * {@code torch.view_as_real}: a complex array's real and imaginary parts as a float array {@code [..., 2]} over the
  * same memory, through libtorch's C shim ({@link TorchCShim}).
  *
- * <p>Why: DJL's {@code real()} calls {@code view_as_real_copy}, which copies the whole STFT (0.1-0.15 ms of a 10 s
- * clip's spectrogram, 1 % of its extraction) into the very layout the view already has. Where the loaded libtorch exports
- * neither symbol, or the array is not a PyTorch CPU one, DJL's copy runs: the values are the same either way.
+ * <p>Why: DJL's {@code real()} calls {@code view_as_real_copy}, which copies the whole STFT into the very layout
+ * the view already has (0.1-0.15 ms of a 10 s clip's spectrogram, 1 % of its extraction). Where the loaded
+ * libtorch exports neither symbol, or the array is not a PyTorch CPU one, DJL's copy runs: the values are the same
+ * either way.
  *
  * <p>Thread-safe.
  */

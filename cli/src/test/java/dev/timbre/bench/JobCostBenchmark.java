@@ -85,7 +85,9 @@ public final class JobCostBenchmark {
         }
     }
 
-    private record Row(Clip clip, int warmupJobs, double workerMs, double extractionMs, Map<String, Double> stages,
+    /** One clip's figures; {@code settled} is false when the JIT was still busy after the last settling round. */
+    private record Row(Clip clip, int warmupJobs, boolean settled, double workerMs, double extractionMs,
+                       Map<String, Double> stages,
                        Map<String, Double> threads) {
     }
 
@@ -171,7 +173,7 @@ public final class JobCostBenchmark {
             long warmupCpu0 = processCpuMs(worker.pid());
             submitAndWait(db, store, s3, sqs, env, audio, warmup, worker);
             double warmupMsPerJob = (processCpuMs(worker.pid()) - warmupCpu0) / (double) warmup;
-            int warmupJobs = warmup + settle(db, store, s3, sqs, env, audio, worker, warmupMsPerJob);
+            Settling settling = settle(db, store, s3, sqs, env, audio, worker, warmupMsPerJob);
             Map<String, Long> threads0 = threadCpuMs(worker.pid());
             long cpu0 = processCpuMs(worker.pid());
             Set<String> ids = submitAndWait(db, store, s3, sqs, env, audio, jobs, worker);
@@ -180,7 +182,8 @@ public final class JobCostBenchmark {
             double extractionMs = extractionCpuMs(extractor, audio, jobs);
             System.err.printf("%s: worker %.1f ms CPU per job, extraction %.1f ms, by thread %s%n", clip.label(),
                     workerMs, extractionMs, threads);
-            return new Row(clip, warmupJobs, workerMs, extractionMs, stageMedians(workerLog, ids), threads);
+            return new Row(clip, warmup + settling.jobs(), settling.settled(), workerMs, extractionMs,
+                    stageMedians(workerLog, ids), threads);
         }
     }
 
@@ -234,9 +237,9 @@ public final class JobCostBenchmark {
      * Warm-up rounds of about {@link #SETTLE_ROUND_CPU_MS} of worker CPU each until the JIT compilers' share of a
      * round's CPU is at most {@link #SETTLED_JIT_SHARE}, at most {@link #MAX_SETTLE_ROUNDS} rounds.
      *
-     * @return the jobs these rounds ran
+     * @return the jobs these rounds ran, and whether the last round was under the share
      */
-    private static int settle(TestDatabase db, JobStore store, S3Client s3, SqsClient sqs, Map<String, String> env,
+    private static Settling settle(TestDatabase db, JobStore store, S3Client s3, SqsClient sqs, Map<String, String> env,
                               byte[] audio, Process worker, double msPerJob) throws Exception {
         int roundJobs = (int) Math.max(50, Math.min(2_000, SETTLE_ROUND_CPU_MS / Math.max(msPerJob, 1)));
         int ran = 0;
@@ -249,10 +252,13 @@ public final class JobCostBenchmark {
             ran += roundJobs;
             System.err.printf("settling: %d more jobs, JIT compilers %d of %d ms CPU%n", roundJobs, jit, cpu);
             if (jit <= SETTLED_JIT_SHARE * cpu) {
-                break;
+                return new Settling(ran, true);
             }
         }
-        return ran;
+        return new Settling(ran, false);
+    }
+
+    private record Settling(int jobs, boolean settled) {
     }
 
     private static long count(TestDatabase db, String sql) throws SQLException {
@@ -378,7 +384,7 @@ public final class JobCostBenchmark {
                 + "together (the worker takes them in batches of up to 10, as SQS hands them out); *warm-up jobs* is that fixed "
                 + "warm-up plus further rounds (each about %d s of the worker's CPU, at most %d) until the JIT "
                 + "compilers' share of a round's CPU is at most %.0f %%, the steady state of a worker that lives for "
-                + "thousands of jobs; *worker CPU* is the "
+                + "thousands of jobs (*JIT not quiet*: still above it after the last round); *worker CPU* is the "
                 + "worker process's user + system CPU over those %d jobs (`/proc/<pid>/stat`) divided by %d, so it "
                 + "includes everything the worker does for a job: the SQS receive and delete, S3 GET, decode, resample, "
                 + "extraction, the job row's statements, the store's upsert, the event, logging, metrics, and the "
@@ -398,8 +404,8 @@ public final class JobCostBenchmark {
         THREAD_ORDER.forEach(t -> b.append("---:|"));
         b.append('\n');
         for (Row r : rows) {
-            b.append(BenchDocs.f("| %s | %d | %.1f | %.1f | %.2f× | %.2f× |", r.clip().label(), r.warmupJobs(),
-                    r.workerMs(),
+            b.append(BenchDocs.f("| %s | %d%s | %.1f | %.1f | %.2f× | %.2f× |", r.clip().label(), r.warmupJobs(),
+                    r.settled() ? "" : " (JIT not quiet)", r.workerMs(),
                     r.extractionMs(), r.workerMs() / r.extractionMs(), r.workerMs() / ownExtract(r)));
             Map<String, Double> columns = threadColumns(r.threads());
             THREAD_ORDER.forEach(t -> b.append(BenchDocs.f(" %.1f |", columns.getOrDefault(t, 0.0))));

@@ -192,12 +192,13 @@ public final class S3AudioSource implements AudioSource, AutoCloseable {
             return sized;
         }
         // A missing or short length: the rest is read until the end or the limit
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(hint * 2, 64 * 1024));
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream((int) Math.min(maxBytes, Math.max(2L * hint, 64 * 1024)));
         out.write(sized, 0, hint);
         out.write(next);
         byte[] buffer = new byte[64 * 1024];
         long total = hint + 1L;
-        for (int n = 0; total <= maxBytes && (n = body.read(buffer)) != -1; ) {
+        for (int n; total <= maxBytes && (n = body.read(buffer)) != -1; ) {
             total += n;
             out.write(buffer, 0, n);
         }
